@@ -1,0 +1,120 @@
+// Runs the gateway: config → store → gateway → signals (SIGHUP reloads, SIGTERM drains and exits).
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { pino } from 'pino';
+import { ConfigError, describeEnvProviders, loadConfig, mergeEnvProviders, parseConfig, type SwitchyardConfig } from '../config/index.ts';
+import { Gateway } from '../server/gateway.ts';
+import { openDatabase } from '../store/sqlite/database.ts';
+import { SqliteUsageSink } from '../store/sqlite/usage-sink.ts';
+import { startDemoProviders, type DemoProviders } from './demo.ts';
+
+export interface ServeOptions {
+  config?: string;
+  port?: number;
+  host?: string;
+  /** `npm start`: simulated providers when none are configured, and a generated master key. */
+  quickstart?: boolean;
+}
+
+function readConfig(path: string | undefined): SwitchyardConfig {
+  const base = path ? loadConfig(path) : parseConfig('{}');
+  return mergeEnvProviders(base);
+}
+
+/** A generated master key is kept beside the database so it survives restarts; printed only once. */
+function quickstartMasterKey(sqlitePath: string): { key: string; generated: boolean; file: string } {
+  const file = join(dirname(sqlitePath), 'master-key');
+  if (existsSync(file)) return { key: readFileSync(file, 'utf8').trim(), generated: false, file };
+  const key = `sk-sy-master-${randomBytes(24).toString('base64url')}`;
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return { key, generated: true, file };
+}
+
+function banner(lines: string[]): void {
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+export async function serve(options: ServeOptions): Promise<void> {
+  const logger = pino({ level: 'info', redact: ['*.api_key', '*.master_key', 'headers.authorization', 'headers["x-api-key"]'] });
+  let config: SwitchyardConfig;
+  try {
+    config = readConfig(options.config);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const server = { ...config.server };
+  if (options.port !== undefined) server.port = options.port;
+  if (options.host !== undefined) server.host = options.host;
+  const notes: string[] = [];
+
+  if (!server.master_key && process.env.SWITCHYARD_MASTER_KEY) server.master_key = process.env.SWITCHYARD_MASTER_KEY;
+  if (!server.master_key) {
+    if (!options.quickstart) {
+      process.stderr.write('server.master_key is not set: set it in the config or export SWITCHYARD_MASTER_KEY\n');
+      process.exit(2);
+    }
+    const master = quickstartMasterKey(config.storage.sqlite);
+    server.master_key = master.key;
+    notes.push(
+      master.generated
+        ? `Generated master key (shown once, kept in ${master.file}):\n    ${master.key}`
+        : `Master key: read from ${master.file} (set SWITCHYARD_MASTER_KEY to choose your own)`,
+    );
+  }
+
+  let demo: DemoProviders | undefined;
+  if (options.quickstart && config.providers.length === 0) {
+    demo = await startDemoProviders();
+    config = { ...config, providers: demo.providers, models: [...demo.models, ...config.models] };
+    const hints = describeEnvProviders().map((h) => `    ${h.enabledBy.padEnd(44)} → ${h.type}`);
+    notes.push(
+      'No provider credentials found: serving SIMULATED providers (OpenAI, Anthropic, Gemini, Bedrock wire formats).',
+      `  Models: ${demo.models.map((m) => m.name).join(', ')}`,
+      '  To use real providers, export one of these and restart (or write a config file, see docs/configuration.md):',
+      ...hints,
+    );
+  }
+  config = { ...config, server };
+
+  const db = openDatabase(config.storage.sqlite);
+  const usageSink = new SqliteUsageSink(db);
+  const gateway = new Gateway({ config, usageSink, logger });
+  const { url } = await gateway.listen(server.port, server.host);
+  banner([
+    `Switchyard gateway listening on ${url}`,
+    `  OpenAI-compatible:    ${url}/v1   (chat/completions, embeddings, models)`,
+    `  Anthropic-compatible: ${url}      (/v1/messages)`,
+    `  Store: ${config.storage.sqlite}`,
+    ...notes,
+  ]);
+
+  process.on('SIGHUP', () => {
+    if (!options.config) return;
+    try {
+      const next = readConfig(options.config);
+      gateway.reload({ ...next, server: { ...next.server, port: server.port, host: server.host, master_key: next.server.master_key ?? server.master_key } });
+      logger.info({ config: options.config }, 'configuration reloaded');
+    } catch (err) {
+      logger.error({ err: err instanceof Error ? err.message : String(err) }, 'reload failed; keeping the previous configuration');
+    }
+  });
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'draining in-flight requests');
+    await gateway.close();
+    for (const sim of demo?.simulators ?? []) await sim.close();
+    db.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}

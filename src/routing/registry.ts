@@ -1,0 +1,179 @@
+// The routing snapshot built from one config: model groups, their deployments with resolved
+// endpoints, adapters, prices and capabilities. Immutable; a reload builds a new one.
+import type { CatalogModel } from '../catalog/catalog.ts';
+import { Catalog, PROVIDER_TYPE_TO_CATALOG } from '../catalog/catalog.ts';
+import type { ModelPrice } from '../catalog/pricing.ts';
+import type { DeploymentConfig, ModelGroupConfig, ProviderConfig, SwitchyardConfig } from '../config/schema.ts';
+import { adapterFor, defaultBaseUrl } from '../providers/index.ts';
+import type { ProviderAdapter, ProviderEndpoint, Target } from '../providers/types.ts';
+
+export interface Capabilities {
+  tools: boolean;
+  vision: boolean;
+  json: boolean;
+  reasoning: boolean;
+}
+
+export interface Deployment {
+  /** Stable id: `<group>/<provider>/<model>`. */
+  id: string;
+  group: string;
+  target: Target;
+  adapter: ProviderAdapter;
+  /** Undefined when neither the config nor the catalog knows a price (cost is then reported as 0). */
+  price: ModelPrice | undefined;
+  weight: number;
+  priority: number;
+  region?: string;
+  rpm?: number;
+  tpm?: number;
+  contextWindow?: number;
+  maxOutputTokens?: number;
+  capabilities: Capabilities;
+  quality: number | null;
+  catalogId?: string;
+}
+
+export interface ModelGroup {
+  name: string;
+  mode: 'chat' | 'embedding';
+  aliases: readonly string[];
+  fallbacks: readonly string[];
+  deployments: readonly Deployment[];
+  /** Unix seconds, for /v1/models. */
+  created: number;
+  ownedBy: string;
+}
+
+export class Registry {
+  private readonly byName = new Map<string, ModelGroup>();
+  readonly groups: readonly ModelGroup[];
+  readonly endpoints: ReadonlyMap<string, ProviderEndpoint>;
+
+  constructor(groups: ModelGroup[], endpoints: Map<string, ProviderEndpoint>) {
+    this.groups = groups;
+    this.endpoints = endpoints;
+    for (const group of groups) {
+      this.byName.set(group.name, group);
+      for (const alias of group.aliases) if (!this.byName.has(alias)) this.byName.set(alias, group);
+    }
+  }
+
+  resolve(name: string): ModelGroup | undefined {
+    return this.byName.get(name);
+  }
+}
+
+export function resolveEndpoint(provider: ProviderConfig): ProviderEndpoint {
+  const base = provider.base_url ?? defaultBaseUrl(provider.type, provider);
+  if (!base) throw new Error(`provider ${provider.name}: base_url is required for type ${provider.type}`);
+  const url = new URL(base);
+  const endpoint: ProviderEndpoint = {
+    name: provider.name,
+    type: provider.type,
+    origin: url.origin,
+    basePath: url.pathname.replace(/\/+$/, ''),
+    headers: provider.headers ?? {},
+  };
+  if (provider.api_key) endpoint.apiKey = provider.api_key;
+  if (provider.api_version) endpoint.apiVersion = provider.api_version;
+  if (provider.region) endpoint.region = provider.region;
+  if (provider.project) endpoint.project = provider.project;
+  if (provider.location) endpoint.location = provider.location;
+  if (provider.aws_access_key_id) endpoint.awsAccessKeyId = provider.aws_access_key_id;
+  if (provider.aws_secret_access_key) endpoint.awsSecretAccessKey = provider.aws_secret_access_key;
+  if (provider.aws_session_token) endpoint.awsSessionToken = provider.aws_session_token;
+  return endpoint;
+}
+
+function priceOf(config: DeploymentConfig, entry: CatalogModel | undefined): ModelPrice | undefined {
+  if (config.price) {
+    return {
+      inputPerMtok: config.price.input_per_mtok,
+      outputPerMtok: config.price.output_per_mtok,
+      cachedInputPerMtok: config.price.cached_input_per_mtok ?? null,
+      cacheWritePerMtok: config.price.cache_write_per_mtok ?? null,
+    };
+  }
+  return entry?.price;
+}
+
+function buildDeployment(group: string, config: DeploymentConfig, endpoint: ProviderEndpoint, catalog: Catalog): Deployment {
+  const entry = catalog.get(endpoint.type, config.model);
+  const capabilities: Capabilities = {
+    tools: config.capabilities?.tools ?? entry?.capabilities.tools ?? true,
+    vision: config.capabilities?.vision ?? entry?.capabilities.vision ?? false,
+    json: config.capabilities?.json ?? entry?.capabilities.json ?? false,
+    reasoning: config.capabilities?.reasoning ?? entry?.capabilities.reasoning ?? false,
+  };
+  const maxOutputTokens = config.max_output_tokens ?? entry?.maxOutputTokens ?? undefined;
+  const target: Target = { endpoint, model: config.model };
+  if (maxOutputTokens !== undefined) target.maxOutputTokens = maxOutputTokens;
+  const deployment: Deployment = {
+    id: `${group}/${endpoint.name}/${config.model}`,
+    group,
+    target,
+    adapter: adapterFor(endpoint.type),
+    price: priceOf(config, entry),
+    weight: config.weight,
+    priority: config.priority,
+    capabilities,
+    quality: entry?.quality ?? null,
+  };
+  if (config.region) deployment.region = config.region;
+  if (config.rpm) deployment.rpm = config.rpm;
+  if (config.tpm) deployment.tpm = config.tpm;
+  const contextWindow = config.context_window ?? entry?.contextWindow ?? undefined;
+  if (contextWindow !== undefined) deployment.contextWindow = contextWindow;
+  if (maxOutputTokens !== undefined) deployment.maxOutputTokens = maxOutputTokens;
+  if (entry) deployment.catalogId = entry.id;
+  return deployment;
+}
+
+/** Model groups for providers with `catalog_models: true`: one per catalog model of that provider. */
+function catalogGroups(provider: ProviderConfig, taken: Set<string>, catalog: Catalog): ModelGroupConfig[] {
+  const catalogProvider = PROVIDER_TYPE_TO_CATALOG[provider.type];
+  if (!catalogProvider) return [];
+  const groups: ModelGroupConfig[] = [];
+  for (const model of catalog.list({ provider: catalogProvider })) {
+    if (taken.has(model.providerModelId)) continue;
+    taken.add(model.providerModelId);
+    groups.push({
+      name: model.providerModelId,
+      mode: model.mode,
+      deployments: [{ provider: provider.name, model: model.providerModelId, weight: 1, priority: 0 }],
+    });
+  }
+  return groups;
+}
+
+export function buildRegistry(config: SwitchyardConfig, catalog: Catalog = Catalog.default()): Registry {
+  const endpoints = new Map<string, ProviderEndpoint>();
+  for (const provider of config.providers) endpoints.set(provider.name, resolveEndpoint(provider));
+  const taken = new Set<string>();
+  for (const model of config.models) {
+    taken.add(model.name);
+    for (const alias of model.aliases ?? []) taken.add(alias);
+  }
+  const groupConfigs: ModelGroupConfig[] = [...config.models];
+  for (const provider of config.providers) if (provider.catalog_models) groupConfigs.push(...catalogGroups(provider, taken, catalog));
+
+  const created = Math.floor(Date.now() / 1000);
+  const groups = groupConfigs.map((group): ModelGroup => {
+    const deployments = group.deployments.map((d) => {
+      const endpoint = endpoints.get(d.provider);
+      if (!endpoint) throw new Error(`model ${group.name}: unknown provider ${d.provider}`);
+      return buildDeployment(group.name, d, endpoint, catalog);
+    });
+    return {
+      name: group.name,
+      mode: group.mode,
+      aliases: group.aliases ?? [],
+      fallbacks: group.fallbacks ?? [],
+      deployments,
+      created,
+      ownedBy: deployments[0]?.target.endpoint.name ?? 'switchyard',
+    };
+  });
+  return new Registry(groups, endpoints);
+}

@@ -1,0 +1,46 @@
+// Small node:http helpers: bounded body reading and JSON responses.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { GatewayError } from '../core/errors.ts';
+
+/** Reads the whole body, refusing more than `limit` bytes without buffering them. */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (declared > limit) return Promise.reject(tooLarge(limit));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(tooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)));
+    req.on('error', reject);
+    req.on('aborted', () => reject(new GatewayError('bad_request', 'client aborted the request body', { code: 'client_aborted' })));
+  });
+}
+
+function tooLarge(limit: number): GatewayError {
+  return new GatewayError('payload_too_large', `request body exceeds the ${Math.round(limit / 1048576)} MB limit`, { code: 'payload_too_large' });
+}
+
+export function parseJsonBody(body: Buffer): unknown {
+  if (body.length === 0) throw new GatewayError('bad_request', 'request body is empty; expected a JSON object', { code: 'invalid_json' });
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw new GatewayError('bad_request', `request body is not valid JSON: ${(err as Error).message}`, { code: 'invalid_json' });
+  }
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown | string, headers?: Record<string, string>): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  if (headers) for (const name in headers) res.setHeader(name, headers[name]);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}

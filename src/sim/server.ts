@@ -1,0 +1,270 @@
+// HTTP harness shared by every provider simulator: body reading, fault injection (errors by status,
+// 429 with Retry-After, resets, hangs, mid-stream aborts) and token pacing. A wire format plugs in
+// as a `SimFormat` that routes requests and renders its own bodies and error shapes.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface SimKnobs {
+  /** Delay before the response starts (headers and first token), in ms. */
+  ttftMs: number;
+  /** Streaming pace; 0 sends every token at once. */
+  tokensPerSecond: number;
+  /** Tokens of text the model writes when max_tokens does not cap it. */
+  outputTokens: number;
+  /** Probability of answering with each HTTP status instead of a result, e.g. `{ 500: 0.1 }`. */
+  errorRates: Record<number, number>;
+  /** Probability of a 429 carrying `Retry-After: retryAfterSeconds`. */
+  rateLimitRate: number;
+  retryAfterSeconds: number;
+  /** Probability of destroying the connection before any response byte. */
+  resetRate: number;
+  /** Probability of cutting a stream (or a body) half-way through. */
+  midStreamAbortRate: number;
+  /** Probability of never answering (the socket stays open). */
+  hangRate: number;
+  /** Cached prompt tokens to report in usage (a provider prompt-cache hit). */
+  cachedTokens: number;
+  /** When set, requests must present this key in the format's auth header. */
+  apiKey?: string;
+  /** Seed for the fault dice; the same seed gives the same sequence of faults. */
+  seed: number;
+}
+
+export const DEFAULT_KNOBS: SimKnobs = {
+  ttftMs: 0,
+  tokensPerSecond: 0,
+  outputTokens: 16,
+  errorRates: {},
+  rateLimitRate: 0,
+  retryAfterSeconds: 1,
+  resetRate: 0,
+  midStreamAbortRate: 0,
+  hangRate: 0,
+  cachedTokens: 0,
+  seed: 1,
+};
+
+export interface SimErrorBody {
+  contentType?: string;
+  body: string;
+  headers?: Record<string, string>;
+}
+
+export interface SimContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  /** Raw request body. */
+  raw: Buffer;
+  /** Parsed JSON body, or undefined when the body is empty or not JSON. */
+  json: unknown;
+  knobs: SimKnobs;
+  /** True when the dice say this response should be cut half-way. */
+  abortMidway: boolean;
+  /** Per-token delay in ms (0 when unpaced). */
+  tokenDelayMs: number;
+}
+
+export type SimRoute = (ctx: SimContext) => Promise<void> | void;
+
+export interface SimFormat {
+  readonly name: string;
+  route(method: string, pathname: string): SimRoute | undefined;
+  /** Renders an error in the format's own shape. */
+  errorBody(status: number, message: string): SimErrorBody;
+  /** The key the client presented, read from the format's auth header(s). */
+  presentedKey(req: IncomingMessage, url: URL): string | undefined;
+}
+
+export interface SimRecord {
+  method: string;
+  path: string;
+  headers: IncomingMessage['headers'];
+  body: unknown;
+}
+
+/** A running simulator; knobs can be changed while it runs. */
+export class SimServer {
+  readonly knobs: SimKnobs;
+  /** Requests received, in order (bounded to the last 200). */
+  readonly received: SimRecord[] = [];
+  requestCount = 0;
+  private server: Server | undefined;
+  private rngState: number;
+  private readonly sockets = new Set<import('node:net').Socket>();
+
+  constructor(
+    readonly format: SimFormat,
+    knobs: Partial<SimKnobs> = {},
+  ) {
+    this.knobs = { ...DEFAULT_KNOBS, ...knobs };
+    this.rngState = this.knobs.seed >>> 0 || 1;
+  }
+
+  setKnobs(knobs: Partial<SimKnobs>): void {
+    Object.assign(this.knobs, knobs);
+    if (knobs.seed !== undefined) this.rngState = knobs.seed >>> 0 || 1;
+  }
+
+  async listen(port = 0, host = '127.0.0.1'): Promise<{ port: number; url: string }> {
+    const server = createServer((req, res) => void this.handle(req, res));
+    server.keepAliveTimeout = 65_000;
+    server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+    const address = server.address() as AddressInfo;
+    return { port: address.port, url: `http://${host}:${address.port}` };
+  }
+
+  get url(): string {
+    const address = this.server?.address() as AddressInfo | null;
+    if (!address) throw new Error('simulator is not listening');
+    return `http://127.0.0.1:${address.port}`;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** xorshift32: deterministic dice for fault injection. */
+  private random(): number {
+    let x = this.rngState;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.rngState = x >>> 0;
+    return this.rngState / 4294967296;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://sim.local');
+    const chunks: Buffer[] = [];
+    try {
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+    } catch {
+      return;
+    }
+    const raw = Buffer.concat(chunks);
+    let json: unknown;
+    if (raw.length > 0) {
+      try {
+        json = JSON.parse(raw.toString('utf8'));
+      } catch {
+        json = undefined;
+      }
+    }
+    this.requestCount++;
+    this.received.push({ method: req.method ?? 'GET', path: url.pathname + url.search, headers: req.headers, body: json });
+    if (this.received.length > 200) this.received.shift();
+
+    const knobs = this.knobs;
+    const route = this.format.route(req.method ?? 'GET', url.pathname);
+    if (!route) return this.sendError(res, 404, `no route for ${req.method} ${url.pathname}`);
+    if (knobs.apiKey !== undefined && this.format.presentedKey(req, url) !== knobs.apiKey) {
+      return this.sendError(res, 401, 'invalid api key');
+    }
+    if (raw.length > 0 && json === undefined) return this.sendError(res, 400, 'request body is not valid JSON');
+
+    // Fault dice, in a fixed order so a seed reproduces a run.
+    if (this.random() < knobs.hangRate) return; // never answer; the client must time out
+    if (this.random() < knobs.resetRate) {
+      req.socket.destroy();
+      return;
+    }
+    if (this.random() < knobs.rateLimitRate) {
+      return this.sendError(res, 429, 'rate limit exceeded, retry later', {
+        'retry-after': String(knobs.retryAfterSeconds),
+      });
+    }
+    for (const [status, rate] of Object.entries(knobs.errorRates)) {
+      if (this.random() < rate) return this.sendError(res, Number(status), `simulated upstream error ${status}`);
+    }
+    const abortMidway = this.random() < knobs.midStreamAbortRate;
+    if (knobs.ttftMs > 0) await sleep(knobs.ttftMs);
+    if (res.destroyed) return;
+    const tokenDelayMs = knobs.tokensPerSecond > 0 ? 1000 / knobs.tokensPerSecond : 0;
+    try {
+      await route({ req, res, url, raw, json, knobs, abortMidway, tokenDelayMs });
+    } catch (err) {
+      if (!res.headersSent) this.sendError(res, 500, `simulator failure: ${(err as Error).message}`);
+      else res.destroy();
+    }
+  }
+
+  private sendError(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+    const rendered = this.format.errorBody(status, message);
+    res.writeHead(status, {
+      'content-type': rendered.contentType ?? 'application/json',
+      ...rendered.headers,
+      ...headers,
+    });
+    res.end(rendered.body);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Writes a response body as a sequence of frames with the simulator's pacing, cutting the
+ * connection half-way when the dice said so. `frames` marks which frames carry a token (paced).
+ */
+export async function writeFrames(
+  ctx: SimContext,
+  frames: Array<{ data: string | Uint8Array; paced: boolean }>,
+): Promise<void> {
+  const { res } = ctx;
+  const cutAt = ctx.abortMidway ? Math.max(1, Math.floor(frames.length / 2)) : -1;
+  let pending = '';
+  for (let i = 0; i < frames.length; i++) {
+    if (res.destroyed) return;
+    if (i === cutAt) {
+      if (pending) res.write(pending);
+      // Give the partial body a moment to reach the client before the cut, like a real network fault.
+      await sleep(5);
+      res.destroy();
+      return;
+    }
+    const frame = frames[i];
+    if (frame.paced && ctx.tokenDelayMs > 0) {
+      if (pending) {
+        res.write(pending);
+        pending = '';
+      }
+      await sleep(ctx.tokenDelayMs);
+    }
+    if (typeof frame.data === 'string' && ctx.tokenDelayMs === 0) pending += frame.data;
+    else {
+      if (pending) {
+        res.write(pending);
+        pending = '';
+      }
+      res.write(frame.data);
+    }
+  }
+  res.end(pending || undefined);
+}
+
+/** Sends a complete JSON body (honouring the mid-body abort knob). */
+export async function sendJson(ctx: SimContext, status: number, value: unknown, headers: Record<string, string> = {}): Promise<void> {
+  const body = JSON.stringify(value);
+  ctx.res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  if (ctx.abortMidway) {
+    ctx.res.write(body.slice(0, Math.floor(body.length / 2)));
+    await sleep(5);
+    ctx.res.destroy();
+    return;
+  }
+  ctx.res.end(body);
+}

@@ -1,0 +1,66 @@
+// The embedded store: one SQLite file in WAL mode with versioned migrations.
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export type SqliteDatabase = Database.Database;
+
+interface Migration {
+  version: number;
+  sql: string;
+}
+
+const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE usage_records (
+        request_id TEXT PRIMARY KEY,
+        ts INTEGER NOT NULL,
+        dialect TEXT NOT NULL,
+        operation TEXT NOT NULL,
+        requested_model TEXT NOT NULL,
+        model_group TEXT,
+        deployment TEXT,
+        provider TEXT,
+        provider_model TEXT,
+        status INTEGER NOT NULL,
+        error_class TEXT,
+        stream INTEGER NOT NULL,
+        prompt_tokens INTEGER NOT NULL,
+        completion_tokens INTEGER NOT NULL,
+        cached_tokens INTEGER NOT NULL,
+        cost_usd REAL NOT NULL,
+        usage_estimated INTEGER NOT NULL,
+        latency_ms REAL NOT NULL,
+        ttft_ms REAL,
+        attempts INTEGER NOT NULL,
+        fallback_reason TEXT,
+        client_abandoned INTEGER NOT NULL
+      );
+      CREATE INDEX usage_records_ts ON usage_records (ts);
+    `,
+  },
+];
+
+export function openDatabase(path: string): SqliteDatabase {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return db;
+}
+
+function migrate(db: SqliteDatabase): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+  const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as Array<{ version: number }>).map((r) => r.version));
+  for (const migration of MIGRATIONS) {
+    if (applied.has(migration.version)) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(migration.version, Date.now());
+    })();
+  }
+}

@@ -1,0 +1,36 @@
+// One row per request: what was asked, where it went, what it cost and how it ended.
+import type { DialectName } from '../dialects/types.ts';
+
+export interface UsageRecord {
+  requestId: string;
+  /** Unix ms when the request arrived. */
+  ts: number;
+  dialect: DialectName;
+  operation: 'chat' | 'embeddings';
+  requestedModel: string;
+  modelGroup?: string;
+  deployment?: string;
+  provider?: string;
+  providerModel?: string;
+  status: number;
+  errorClass?: string;
+  stream: boolean;
+  promptTokens: number;
+  completionTokens: number;
+  cachedTokens: number;
+  costUsd: number;
+  /** True when the provider reported no usage and the gateway estimated it. */
+  usageEstimated: boolean;
+  latencyMs: number;
+  ttftMs?: number;
+  attempts: number;
+  fallbackReason?: string;
+  clientAbandoned: boolean;
+}
+
+/** Accepts records on the request path without blocking it; writes happen in batches elsewhere. */
+export interface UsageSink {
+  record(record: UsageRecord): void;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
