@@ -25,8 +25,10 @@ export function defaultBaseUrl(type: ProviderType, where: EndpointLocation): str
       return 'https://api.anthropic.com';
     case 'gemini':
       return 'https://generativelanguage.googleapis.com';
-    case 'vertex':
-      return `https://${where.location ?? 'us-central1'}-aiplatform.googleapis.com`;
+    case 'vertex': {
+      const location = where.location ?? 'us-central1';
+      return location === 'global' ? 'https://aiplatform.googleapis.com' : `https://${location}-aiplatform.googleapis.com`;
+    }
     case 'bedrock':
       return `https://bedrock-runtime.${where.region ?? 'us-east-1'}.amazonaws.com`;
     default:

@@ -72,8 +72,11 @@ export interface SimFormat {
   route(method: string, pathname: string): SimRoute | undefined;
   /** Renders an error in the format's own shape. */
   errorBody(status: number, message: string): SimErrorBody;
-  /** The key the client presented, read from the format's auth header(s). */
-  presentedKey(req: IncomingMessage, url: URL): string | undefined;
+  /**
+   * The key the client presented, read from the format's auth header(s). Signature-based formats
+   * (Bedrock SigV4) verify against `knobs.apiKey` and return it only when the signature holds.
+   */
+  presentedKey(req: IncomingMessage, url: URL, knobs: SimKnobs): string | undefined;
 }
 
 export interface SimRecord {
@@ -170,7 +173,7 @@ export class SimServer {
     const knobs = this.knobs;
     const route = this.format.route(req.method ?? 'GET', url.pathname);
     if (!route) return this.sendError(res, 404, `no route for ${req.method} ${url.pathname}`);
-    if (knobs.apiKey !== undefined && this.format.presentedKey(req, url) !== knobs.apiKey) {
+    if (knobs.apiKey !== undefined && this.format.presentedKey(req, url, knobs) !== knobs.apiKey) {
       return this.sendError(res, 401, 'invalid api key');
     }
     if (raw.length > 0 && json === undefined) return this.sendError(res, 400, 'request body is not valid JSON');
