@@ -7,6 +7,9 @@ import { MASTER_KEY, PROVIDER_KEY, startHarness, type Harness } from './support/
 let h: Harness;
 
 const FAILOVER_MODELS = `
+  - name: tiny-context
+    deployments:
+      - { provider: openai-main, model: gpt-4o-mini, context_window: 1000 }
   - name: ha-model
     deployments:
       - { provider: openai-main, model: gpt-4o, priority: 0 }
@@ -105,6 +108,38 @@ describe('bad input gets an OpenAI-shaped error with the right status', () => {
     const emb = await post('/v1/embeddings', { model: 'gpt-4o-mini', input: 'x' });
     expect(emb.status).toBe(400);
     expect(emb.json.error?.code).toBe('wrong_model_type');
+  });
+});
+
+describe('pre-flight checks', () => {
+  it('refuses a prompt longer than every deployment\u2019s context window before calling a provider', async () => {
+    const before = h.sims.openai.requestCount;
+    const r = await post('/v1/chat/completions', chat({ model: 'tiny-context', messages: [{ role: 'user', content: 'lorem ipsum dolor '.repeat(400) }] }));
+    expect(r.status).toBe(400);
+    expect(r.json.error?.code).toBe('context_length_exceeded');
+    expect(h.sims.openai.requestCount).toBe(before);
+  });
+});
+
+describe('client disconnects', () => {
+  it('abort the upstream stream and record the request as abandoned', async () => {
+    h.sims.openai.setKnobs({ tokensPerSecond: 20, outputTokens: 400 });
+    const controller = new AbortController();
+    const res = await fetch(`${h.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${MASTER_KEY}` },
+      body: JSON.stringify(chat({ stream: true })),
+      signal: controller.signal,
+    });
+    const id = res.headers.get('x-switchyard-request-id');
+    const reader = res.body!.getReader();
+    await reader.read();
+    controller.abort();
+    // Unaborted, the upstream would stream for 20 s; the record appears once the relay has stopped.
+    const deadline = Date.now() + 3000;
+    while (!h.usage.find(id) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(h.usage.find(id)).toMatchObject({ clientAbandoned: true, stream: true, usageEstimated: true });
+    expect(h.usage.find(id)!.completionTokens).toBeGreaterThan(0);
   });
 });
 

@@ -137,6 +137,24 @@ describe.each(Object.entries(EMBEDDING_MODELS))('openai SDK embeddings → %s', 
   });
 });
 
+describe('OpenAI-only parameters', () => {
+  it('passes n, seed, user and unknown fields through to OpenAI-family providers', async () => {
+    const completion = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'two answers' }],
+      n: 2,
+      seed: 42,
+      user: 'end-user-1',
+      service_tier: 'flex',
+      // @ts-expect-error a provider-specific field the SDK does not know
+      top_k: 40,
+    });
+    expect(completion.choices).toHaveLength(2);
+    const sent = h.sims.openai.received.at(-1)?.body as Record<string, unknown>;
+    expect(sent).toMatchObject({ model: 'gpt-4o-mini', n: 2, seed: 42, user: 'end-user-1', service_tier: 'flex', top_k: 40 });
+  });
+});
+
 describe('models endpoint', () => {
   it('lists configured models and fetches one', async () => {
     const list = await client.models.list();

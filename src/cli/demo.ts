@@ -15,10 +15,11 @@ const DEMO_MODELS: Array<{ name: string; format: SimFormatName; model: string; m
   { name: 'gpt-4o-mini', format: 'openai', model: 'gpt-4o-mini' },
   { name: 'gpt-4o', format: 'openai', model: 'gpt-4o' },
   { name: 'text-embedding-3-small', format: 'openai', model: 'text-embedding-3-small', mode: 'embedding' },
-  { name: 'claude-sonnet-4', format: 'anthropic', model: 'claude-sonnet-4-20250514' },
-  { name: 'claude-3-5-haiku', format: 'anthropic', model: 'claude-3-5-haiku-20241022' },
+  { name: 'claude-sonnet-4-5', format: 'anthropic', model: 'claude-sonnet-4-5-20250929' },
+  { name: 'claude-haiku-4-5', format: 'anthropic', model: 'claude-haiku-4-5-20251001' },
   { name: 'gemini-2.5-flash', format: 'gemini', model: 'gemini-2.5-flash' },
   { name: 'gemini-2.5-pro', format: 'gemini', model: 'gemini-2.5-pro' },
+  { name: 'gemini-embedding-001', format: 'gemini', model: 'gemini-embedding-001', mode: 'embedding' },
   { name: 'nova-lite', format: 'bedrock', model: 'amazon.nova-lite-v1:0' },
 ];
 

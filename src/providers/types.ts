@@ -98,6 +98,8 @@ export interface PassthroughStreamObserver {
   readonly usage: Usage | undefined;
   /** True once any content or tool-call delta has been seen. */
   readonly started: boolean;
+  /** Content-bearing events seen (about one token each): the usage estimate when a stream is cut. */
+  readonly contentEvents: number;
 }
 
 /** Same-dialect fast path: forward the client's own body and relay the provider's bytes. */

@@ -40,6 +40,9 @@ export interface ModelGroup {
   aliases: readonly string[];
   fallbacks: readonly string[];
   deployments: readonly Deployment[];
+  /** Smallest and largest known context window among the deployments (Infinity when unknown). */
+  minContextWindow: number;
+  maxContextWindow: number;
   /** Unix seconds, for /v1/models. */
   created: number;
   ownedBy: string;
@@ -165,9 +168,12 @@ export function buildRegistry(config: SwitchyardConfig, catalog: Catalog = Catal
       if (!endpoint) throw new Error(`model ${group.name}: unknown provider ${d.provider}`);
       return buildDeployment(group.name, d, endpoint, catalog);
     });
+    const windows = deployments.map((d) => d.contextWindow ?? Number.POSITIVE_INFINITY);
     return {
       name: group.name,
       mode: group.mode,
+      minContextWindow: Math.min(...windows),
+      maxContextWindow: Math.max(...windows),
       aliases: group.aliases ?? [],
       fallbacks: group.fallbacks ?? [],
       deployments,

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { Catalog } from '../catalog/catalog.ts';
 import { computeCost } from '../catalog/pricing.ts';
 import { estimatePromptTokens } from '../catalog/tokens.ts';
-import type { ChatCompletion, ChatRequest, EmbeddingsRequest, Usage } from '../core/canonical.ts';
+import { requestedMaxTokens, type ChatCompletion, type ChatRequest, type EmbeddingsRequest, type Usage } from '../core/canonical.ts';
 import { asGatewayError, GatewayError } from '../core/errors.ts';
 import type { SwitchyardConfig } from '../config/schema.ts';
 import { anthropicDialect } from '../dialects/anthropic/index.ts';
@@ -175,9 +175,11 @@ export class Gateway {
   private async chat(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> {
     const snapshot = this.snapshot;
     snapshot.auth.authenticate(req);
-    const body = parseJsonBody(await readBody(req, snapshot.bodyLimit));
+    const raw = await readBody(req, snapshot.bodyLimit);
+    const body = parseJsonBody(raw);
     const chatReq = state.dialect.parseChat(body);
     const group = resolveGroup(snapshot.registry, chatReq.model, 'chat');
+    checkContextWindow(group, chatReq, raw.length);
     const plan = planAttempts(group, snapshot.registry);
     const attempts: AttemptLog[] = [];
     const clientAbort = abortOnClose(req, res);
@@ -204,7 +206,7 @@ export class Gateway {
         this.finishRecord(record, state, attempts, outcome.deployment, undefined, chatReq, 0);
         throw outcome.error;
       }
-      const usage = outcome.usage ?? (outcome.deployment ? estimateUsage(chatReq, outcome.outputChars) : undefined);
+      const usage = outcome.usage ?? (outcome.deployment ? estimateUsage(chatReq, outcome.outputTokens) : undefined);
       record.ttftMs = outcome.ttftMs;
       record.clientAbandoned = outcome.clientAbandoned;
       record.usageEstimated = outcome.usage === undefined;
@@ -231,7 +233,7 @@ export class Gateway {
       throw error;
     }
     const { deployment, value } = result;
-    const usage = value.completion.usage ?? estimateUsage(chatReq, (value.completion.choices[0]?.message.content ?? '').length);
+    const usage = value.completion.usage ?? estimateUsage(chatReq, Math.ceil((value.completion.choices[0]?.message.content ?? '').length / 4));
     record.usageEstimated = value.completion.usage === undefined;
     const cost = this.finishRecord(record, state, attempts, deployment, usage, chatReq, 200);
     const text = value.raw ?? JSON.stringify(state.dialect.renderChat(value.completion));
@@ -439,9 +441,24 @@ function parseUpstreamJson(text: string, provider: string): unknown {
   }
 }
 
-/** When the provider reports no usage: the offline tokenizer for the prompt, chars/4 for the output. */
-function estimateUsage(req: ChatRequest, outputChars: number): Usage {
+/**
+ * Pre-flight: refuse a prompt that cannot fit any deployment of the group. A prompt has fewer tokens
+ * than bytes, so the tokenizer only runs when the body is larger than the smallest window.
+ */
+function checkContextWindow(group: ModelGroup, req: ChatRequest, bodyBytes: number): void {
+  if (bodyBytes <= group.minContextWindow) return;
+  const needed = estimatePromptTokens(req) + (requestedMaxTokens(req) ?? 0);
+  if (needed > group.maxContextWindow) {
+    throw new GatewayError(
+      'context_length',
+      `This request needs about ${needed} tokens (prompt + max output), more than the ${group.maxContextWindow}-token context window of '${group.name}'.`,
+      { code: 'context_length_exceeded', param: 'messages' },
+    );
+  }
+}
+
+/** When the provider reports no usage: the offline tokenizer for the prompt, what was seen for the output. */
+function estimateUsage(req: ChatRequest, completion: number): Usage {
   const prompt = estimatePromptTokens(req);
-  const completion = Math.ceil(outputChars / 4);
   return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
 }

@@ -18,16 +18,17 @@ interface StreamPump {
   finish(): string;
   readonly started: boolean;
   readonly usage: Usage | undefined;
-  /** Content characters relayed, for estimating usage when the provider reports none. */
-  readonly outputChars: number;
+  /** Output tokens seen so far, for estimating usage when the provider reports none. */
+  readonly outputTokens: number;
 }
 
 class PassthroughPump implements StreamPump {
-  outputChars = 0;
   constructor(private readonly observer: PassthroughStreamObserver) {}
   feed(bytes: Uint8Array): string | Uint8Array {
-    this.outputChars += bytes.length / 8;
     return this.observer.push(bytes);
+  }
+  get outputTokens(): number {
+    return this.observer.contentEvents;
   }
   finish(): string {
     this.observer.end();
@@ -44,7 +45,7 @@ class PassthroughPump implements StreamPump {
 class TranslatePump implements StreamPump {
   started = false;
   usage: Usage | undefined;
-  outputChars = 0;
+  private outputChars = 0;
   constructor(
     private readonly decoder: StreamDecoder,
     private readonly encoder: StreamEncoder,
@@ -54,6 +55,9 @@ class TranslatePump implements StreamPump {
   }
   finish(): string {
     return this.encode(this.decoder.end()) + this.encoder.end();
+  }
+  get outputTokens(): number {
+    return Math.ceil(this.outputChars / 4);
   }
   private encode(chunks: ChatCompletionChunk[]): string {
     let out = '';
@@ -77,7 +81,7 @@ class TranslatePump implements StreamPump {
 export interface StreamOutcome {
   deployment?: Deployment;
   usage?: Usage;
-  outputChars: number;
+  outputTokens: number;
   ttftMs?: number;
   error?: GatewayError;
   /** Bytes already reached the client when the error happened. */
@@ -179,16 +183,16 @@ export async function relayChatStream(input: StreamRelayInput, res: ServerRespon
         for (const part of pending) await write(res, part);
       }
       await write(res, tail);
-      return { deployment, usage: pump.usage, outputChars: pump.outputChars, ttftMs, committed: true, clientAbandoned: false };
+      return { deployment, usage: pump.usage, outputTokens: pump.outputTokens, ttftMs, committed: true, clientAbandoned: false };
     } catch (err) {
       const error = asGatewayError(err);
       if (signal.aborted && res.destroyed) {
         if (!committed) attempts.push({ deployment, error, ms: performance.now() - started });
-        return { deployment, usage: pump?.usage, outputChars: pump?.outputChars ?? 0, ttftMs, error, committed, clientAbandoned: true };
+        return { deployment, usage: pump?.usage, outputTokens: pump?.outputTokens ?? 0, ttftMs, error, committed, clientAbandoned: true };
       }
       if (committed) {
         await write(res, dialect.createStreamEncoder(req).error(error));
-        return { deployment, usage: pump?.usage, outputChars: pump?.outputChars ?? 0, ttftMs, error, committed: true, clientAbandoned: false };
+        return { deployment, usage: pump?.usage, outputTokens: pump?.outputTokens ?? 0, ttftMs, error, committed: true, clientAbandoned: false };
       }
       attempts.push({ deployment, error, ms: performance.now() - started });
       lastError = error;
@@ -200,7 +204,7 @@ export async function relayChatStream(input: StreamRelayInput, res: ServerRespon
     (signal.aborted
       ? new GatewayError('timeout', 'request aborted before any provider answered', { code: 'aborted' })
       : new GatewayError('upstream', 'no deployment available for this model', { code: 'no_deployment' }));
-  return { error, outputChars: 0, committed: false, clientAbandoned: signal.aborted && res.destroyed };
+  return { error, outputTokens: 0, committed: false, clientAbandoned: signal.aborted && res.destroyed };
 }
 
 function transportOrCut(err: unknown, deployment: Deployment): GatewayError {

@@ -4,6 +4,7 @@ import { GatewayError } from '../../core/errors.ts';
 import type { Target } from '../types.ts';
 import { buildChatRequest, passthroughChatRequest, toAnthropicRequest } from './request.ts';
 import { JSON_TOOL_NAME } from './wire.ts';
+import { thrownGatewayError as thrown } from '../../../test/support/errors.ts';
 
 function target(overrides: Partial<Target['endpoint']> = {}, maxOutputTokens?: number): Target {
   return {
@@ -15,16 +16,6 @@ function target(overrides: Partial<Target['endpoint']> = {}, maxOutputTokens?: n
 
 function chat(overrides: Partial<ChatRequest>): ChatRequest {
   return { model: 'alias', messages: [{ role: 'user', content: 'hi' }], ...overrides };
-}
-
-function thrown(fn: () => unknown): GatewayError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof GatewayError) return err;
-    throw err;
-  }
-  throw new Error('expected a GatewayError');
 }
 
 describe('anthropic request: endpoint', () => {

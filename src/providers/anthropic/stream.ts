@@ -203,6 +203,7 @@ export class AnthropicPassthroughObserver implements PassthroughStreamObserver {
   private sawUsage = false;
   private stopped = false;
   started = false;
+  contentEvents = 0;
 
   constructor(private readonly target: Target) {}
 
@@ -225,6 +226,7 @@ export class AnthropicPassthroughObserver implements PassthroughStreamObserver {
       switch (event.event) {
         case 'content_block_delta':
           this.started = true;
+          this.contentEvents++;
           break;
         case 'message_start': {
           const data = parseData(event.data);

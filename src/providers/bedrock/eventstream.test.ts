@@ -2,6 +2,7 @@ import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../core/errors.ts';
 import { EventStreamDecoder, decodeJsonBody, encodeEvent, encodeException, stringHeader, type EventStreamMessage } from './eventstream.ts';
+import { thrownGatewayError as thrown } from '../../../test/support/errors.ts';
 
 const frames = [
   encodeEvent('messageStart', { role: 'assistant' }),
@@ -28,16 +29,6 @@ const expected: Array<[string, unknown]> = [
   ['contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'héllo ✓' } }],
   ['messageStop', { stopReason: 'end_turn' }],
 ];
-
-function thrown(fn: () => unknown): GatewayError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof GatewayError) return err;
-    throw err;
-  }
-  throw new Error('expected a GatewayError');
-}
 
 describe('EventStreamDecoder', () => {
   it('decodes several messages from one chunk', () => {

@@ -3,6 +3,7 @@ import type { ChatRequest, EmbeddingsRequest } from '../../core/canonical.ts';
 import { GatewayError } from '../../core/errors.ts';
 import type { ProviderEndpoint, Target } from '../types.ts';
 import { JSON_TOOL_NAME, chatRequest, converseBody, embeddingsRequest } from './request.ts';
+import { thrownGatewayError as rejection } from '../../../test/support/errors.ts';
 
 const CLAUDE = 'anthropic.claude-3-7-sonnet-20250219-v1:0';
 
@@ -26,16 +27,6 @@ function target(model = CLAUDE, endpoint: Partial<ProviderEndpoint> = {}, maxOut
 
 function chat(extra: Partial<ChatRequest>): ChatRequest {
   return { model: 'any', messages: [{ role: 'user', content: 'hi' }], ...extra };
-}
-
-function rejection(fn: () => unknown): GatewayError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof GatewayError) return err;
-    throw err;
-  }
-  throw new Error('expected a GatewayError');
 }
 
 describe('converseBody', () => {

@@ -5,6 +5,7 @@ import type { Target } from '../types.ts';
 import { encodeEvent, encodeException, encodeMessage } from './eventstream.ts';
 import { JSON_TOOL_NAME } from './request.ts';
 import { bedrockStreamDecoder } from './stream.ts';
+import { thrownGatewayError as thrown } from '../../../test/support/errors.ts';
 
 const target: Target = {
   endpoint: { name: 'bedrock-test', type: 'bedrock', origin: 'http://127.0.0.1:1', basePath: '', headers: {}, region: 'us-east-1' },
@@ -30,16 +31,6 @@ function decode(frames: Uint8Array[], req: ChatRequest = request): ChatCompletio
   for (const frame of frames) out.push(...decoder.push(frame));
   out.push(...decoder.end());
   return out;
-}
-
-function thrown(fn: () => unknown): GatewayError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof GatewayError) return err;
-    throw err;
-  }
-  throw new Error('expected a GatewayError');
 }
 
 describe('bedrockStreamDecoder', () => {

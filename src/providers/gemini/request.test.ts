@@ -5,6 +5,7 @@ import type { ProviderEndpoint, Target } from '../types.ts';
 import { FOREIGN_THOUGHT_SIGNATURE, chatRequest, guessMimeType, modelPath, toGeminiRequest } from './request.ts';
 import { newToolCallId } from './toolids.ts';
 import type { GeminiRequest } from './wire.ts';
+import { thrownGatewayError as rejection } from '../../../test/support/errors.ts';
 
 function target(endpoint: Partial<ProviderEndpoint> = {}, model = 'gemini-2.5-flash'): Target {
   return {
@@ -15,16 +16,6 @@ function target(endpoint: Partial<ProviderEndpoint> = {}, model = 'gemini-2.5-fl
 
 function body(req: ChatRequest, t: Target = target()): GeminiRequest {
   return JSON.parse(chatRequest(req, t).body as string) as GeminiRequest;
-}
-
-function rejection(fn: () => unknown): GatewayError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof GatewayError) return err;
-    throw err;
-  }
-  throw new Error('expected a GatewayError');
 }
 
 describe('endpoint and headers', () => {

@@ -3,6 +3,7 @@ import type { ChatCompletionChunk, ChatRequest } from '../../core/canonical.ts';
 import { GatewayError } from '../../core/errors.ts';
 import type { Target } from '../types.ts';
 import { GeminiStreamDecoder } from './stream.ts';
+import { thrownGatewayError as failure } from '../../../test/support/errors.ts';
 
 const target: Target = {
   endpoint: { name: 'gem', type: 'gemini', origin: 'https://generativelanguage.googleapis.com', basePath: '', apiKey: 'k', headers: {} },
@@ -27,16 +28,6 @@ function decodeBytewise(text: string, req: ChatRequest = request): ChatCompletio
   for (let i = 0; i < bytes.length; i++) out.push(...decoder.push(bytes.subarray(i, i + 1)));
   out.push(...decoder.end());
   return out;
-}
-
-function failure(fn: () => unknown): GatewayError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof GatewayError) return err;
-    throw err;
-  }
-  throw new Error('expected a GatewayError');
 }
 
 describe('GeminiStreamDecoder', () => {

@@ -85,6 +85,7 @@ export class OpenAIPassthroughObserver implements PassthroughStreamObserver {
   private finished = false;
   usage: Usage | undefined;
   started = false;
+  contentEvents = 0;
 
   constructor(
     private readonly provider: string,
@@ -123,8 +124,9 @@ export class OpenAIPassthroughObserver implements PassthroughStreamObserver {
     }
     if (carriesError(data)) throw streamError(data, this.provider);
     if (!this.finished && data.includes('"finish_reason":"')) this.finished = true;
-    if (!this.started && (data.includes('"content":"') || data.includes('"tool_calls":['))) {
-      this.started = !data.includes('"content":""') || data.includes('"tool_calls":[');
+    if ((data.includes('"content":"') && !data.includes('"content":""')) || data.includes('"tool_calls":[') || data.includes('"reasoning_content":"')) {
+      this.started = true;
+      this.contentEvents++;
     }
     if (data.includes('"usage":{')) {
       try {
