@@ -155,6 +155,22 @@ describe('OpenAI-only parameters', () => {
   });
 });
 
+describe('stream cost', () => {
+  it('arrives as an HTTP trailer once usage is known', async () => {
+    const { request } = await import('node:http');
+    const trailers = await new Promise<NodeJS.Dict<string>>((resolve, reject) => {
+      const req = request(`${h.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' } }, (res) => {
+        expect(res.headers.trailer).toBe('x-switchyard-cost-usd');
+        res.resume();
+        res.on('end', () => resolve(res.trailers));
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify({ model: 'gemini-2.5-flash', stream: true, messages: [{ role: 'user', content: 'hi' }] }));
+    });
+    expect(Number(trailers['x-switchyard-cost-usd'])).toBeGreaterThan(0);
+  });
+});
+
 describe('models endpoint', () => {
   it('lists configured models and fetches one', async () => {
     const list = await client.models.list();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ProviderType } from '../providers/types.ts';
 import { CATALOG_PROVIDERS, Catalog, PROVIDER_TYPE_TO_CATALOG, catalogProviderFor, type CatalogFile } from './catalog.ts';
+import { computeCost } from './pricing.ts';
 
 const catalog = Catalog.default();
 
@@ -8,7 +9,11 @@ describe('Catalog.default', () => {
   it('is a singleton with well over 250 chat and embedding models', () => {
     expect(Catalog.default()).toBe(catalog);
     expect(catalog.size).toBeGreaterThan(250);
-    expect(catalog.list({ mode: 'chat' }).length + catalog.list({ mode: 'embedding' }).length).toBe(catalog.size);
+    const current = catalog.list({ mode: 'chat' }).length + catalog.list({ mode: 'embedding' }).length;
+    expect(current).toBeGreaterThanOrEqual(250);
+    expect(current).toBe(catalog.list().length);
+    const all = catalog.list({ mode: 'chat', includeDeprecated: true }).length + catalog.list({ mode: 'embedding', includeDeprecated: true }).length;
+    expect(all).toBe(catalog.size);
     expect(catalog.list({ mode: 'embedding' }).length).toBeGreaterThan(20);
   });
 
@@ -49,6 +54,28 @@ describe('Catalog.default', () => {
     const better = catalog.get('anthropic', 'claude-sonnet-4-5')?.quality ?? 0;
     const worse = catalog.get('openai', 'gpt-4o-mini')?.quality ?? 1;
     expect(better).toBeGreaterThan(worse);
+  });
+
+  it('prices deprecated models but does not list them by default', () => {
+    const m = catalog.get('anthropic', 'claude-sonnet-4-20250514');
+    expect(m?.id).toBe('anthropic/claude-sonnet-4-20250514');
+    expect(m?.deprecated).toBe('2026-05-14');
+    expect(m?.aliasOf).toBeNull();
+    expect(m?.price).toEqual({ inputPerMtok: 3, outputPerMtok: 15, cachedInputPerMtok: 0.3, cacheWritePerMtok: 3.75 });
+    expect(computeCost(m?.price ?? { inputPerMtok: 0, outputPerMtok: 0 }, { prompt_tokens: 1000, completion_tokens: 100, total_tokens: 1100 })).toBe(0.0045);
+    expect(catalog.findByModelId('claude-sonnet-4-20250514')).toBe(m);
+    expect(catalog.get('anthropic', 'claude-sonnet-4-5')?.deprecated).toBeNull();
+
+    const anthropic = catalog.list({ provider: 'anthropic' });
+    expect(anthropic.length).toBeGreaterThan(5);
+    expect(anthropic.some((x) => x.id === m?.id)).toBe(false);
+    expect(anthropic.every((x) => x.deprecated === null)).toBe(true);
+    const withRetired = catalog.list({ provider: 'anthropic', includeDeprecated: true });
+    expect(withRetired).toContain(m);
+    expect(withRetired.length).toBeGreaterThan(anthropic.length);
+    expect(catalog.list().some((x) => x.deprecated !== null)).toBe(false);
+    expect(catalog.list({ includeDeprecated: true }).length).toBe(catalog.size);
+    expect(catalog.get('vertex', 'text-embedding-004')?.deprecated).not.toBeNull();
   });
 
   it('returns frozen models', () => {
@@ -118,6 +145,26 @@ describe('findByModelId', () => {
     expect(small.size).toBe(5);
     expect(small.findByModelId('m')?.provider).toBe('groq');
     expect(small.findByModelId('x')?.provider).toBe('bedrock');
+  });
+});
+
+describe('deprecated entries', () => {
+  it('are found by get and findByModelId but listed only on request', () => {
+    const file: CatalogFile = {
+      schema_version: 1,
+      provenance: catalog.provenance,
+      models: [row('openai', 'new'), { ...row('openai', 'old'), deprecated: '2026-01-01' }, { ...row('openai', 'old-alias'), alias_of: 'openai/old' }],
+    };
+    const small = new Catalog(file);
+    expect(small.size).toBe(3);
+    expect(small.get('openai', 'old')?.deprecated).toBe('2026-01-01');
+    expect(small.findByModelId('old')?.deprecated).toBe('2026-01-01');
+    expect(small.get('openai', 'new')?.deprecated).toBeNull();
+    expect(small.get('openai', 'old-alias')?.aliasOf).toBe('openai/old');
+    expect(small.list().map((m) => m.providerModelId)).toEqual(['new', 'old-alias']);
+    expect(small.list({ provider: 'openai', mode: 'chat' }).map((m) => m.providerModelId)).toEqual(['new', 'old-alias']);
+    expect(small.list({ includeDeprecated: true }).map((m) => m.providerModelId)).toEqual(['new', 'old', 'old-alias']);
+    expect(small.list({ provider: 'openai', includeDeprecated: true })).toHaveLength(3);
   });
 });
 

@@ -86,6 +86,10 @@ export interface CatalogFileModel {
   aa: number | null;
   /** Where the row came from, e.g. `litellm:<key>`. */
   src: string;
+  /** Only on models retired before the price snapshot: the deprecation date (YYYY-MM-DD). */
+  deprecated?: string;
+  /** Only on alias entries: the id of the entry this one copies (a known LiteLLM/provider naming mismatch). */
+  alias_of?: string;
 }
 
 export interface CatalogSourceFile {
@@ -112,13 +116,41 @@ export interface CatalogQualityProvenance {
   none: number;
 }
 
+/** Models re-added from LiteLLM because models.json drops them only for being retired before the snapshot. */
+export interface CatalogDeprecatedProvenance {
+  /** The LiteLLM file, relative to the shared folder. */
+  source: string;
+  /** Rows whose deprecation_date is before this date (the price snapshot date). */
+  before: string;
+  rule: string;
+  added: number;
+  chat: number;
+  embedding: number;
+  /** How many of the added rows have an Elo (and so a quality score). */
+  with_elo: number;
+  /** Retired rows not added, by reason. */
+  skipped: CatalogDrop[];
+}
+
+export interface CatalogAliasProvenance {
+  rule: string;
+  /** Size of the alias table in scripts/build-catalog.ts. */
+  pairs: number;
+  added: Array<{ id: string; alias_of: string }>;
+}
+
 export interface CatalogProvenance {
   generator: string;
   generated_on: string;
   source_dir: string;
   sources: CatalogSourceFile[];
   snapshot_dates: { prices: string; elo: string };
+  /** models.json rows only; see `deprecated` and `aliases` for the rest, `total` for the sum. */
   rows: { source: number; kept: number; chat: number; embedding: number; dropped: CatalogDrop[] };
+  deprecated: CatalogDeprecatedProvenance;
+  aliases: CatalogAliasProvenance;
+  /** Number of models in the file: rows.kept + deprecated.added + aliases.added.length. */
+  total: number;
   adjustments: CatalogDrop[];
   quality: CatalogQualityProvenance;
   fields: Record<string, string>;
@@ -140,11 +172,17 @@ export interface CatalogModel {
   maxOutputTokens: number | null;
   capabilities: { tools: boolean; vision: boolean; json: boolean; reasoning: boolean };
   quality: number | null;
+  /** Deprecation date (YYYY-MM-DD) of a model retired before the price snapshot; null for current models. */
+  deprecated: string | null;
+  /** For an alias entry, the catalog id it copies; null otherwise. */
+  aliasOf: string | null;
 }
 
 export interface CatalogFilter {
   provider?: string;
   mode?: CatalogMode;
+  /** Also list models retired before the price snapshot (`deprecated !== null`). Default false. */
+  includeDeprecated?: boolean;
 }
 
 const CATALOG_PROVIDER_SET: ReadonlySet<string> = new Set(CATALOG_PROVIDERS);
@@ -183,6 +221,8 @@ function toModel(row: CatalogFileModel): CatalogModel {
       reasoning: caps.includes('reasoning'),
     }),
     quality: row.quality,
+    deprecated: row.deprecated ?? null,
+    aliasOf: row.alias_of ?? null,
   });
 }
 
@@ -200,6 +240,7 @@ let defaultCatalog: Catalog | undefined;
 export class Catalog {
   readonly provenance: CatalogProvenance;
   private readonly models: readonly CatalogModel[];
+  private readonly current: readonly CatalogModel[];
   private readonly byKey = new Map<string, CatalogModel>();
   private readonly byModelId = new Map<string, CatalogModel>();
 
@@ -207,6 +248,7 @@ export class Catalog {
     if (file.schema_version !== 1) throw new Error(`unsupported catalog schema_version ${String(file.schema_version)}`);
     this.provenance = file.provenance;
     this.models = Object.freeze(file.models.map(toModel));
+    this.current = Object.freeze(this.models.filter((m) => m.deprecated === null));
     for (const m of this.models) this.byKey.set(m.id, m);
     const preferred = [...this.models].sort(
       (a, b) => providerRank(a.provider) - providerRank(b.provider) || compareStrings(a.provider, b.provider),
@@ -224,11 +266,15 @@ export class Catalog {
     return new Catalog(JSON.parse(readFileSync(path, 'utf8')) as CatalogFile);
   }
 
+  /** Number of entries, deprecated ones included. */
   get size(): number {
     return this.models.length;
   }
 
-  /** `provider` is a catalog provider (`azure_ai`) or one of our provider types (`vllm` finds nothing). */
+  /**
+   * `provider` is a catalog provider (`azure_ai`) or one of our provider types (`vllm` finds nothing).
+   * Finds deprecated models too, so usage on retired models is still priced.
+   */
   get(provider: string, providerModelId: string): CatalogModel | undefined {
     const p = catalogProviderFor(provider);
     if (p === undefined) return undefined;
@@ -238,16 +284,18 @@ export class Catalog {
     return base === providerModelId ? undefined : this.byKey.get(`bedrock/${base}`);
   }
 
-  /** A bare model id, resolved to the first-party provider's entry when several providers serve it. */
+  /** A bare model id, resolved to the first-party provider's entry when several providers serve it. Like `get`, finds deprecated models. */
   findByModelId(providerModelId: string): CatalogModel | undefined {
     return this.byModelId.get(providerModelId);
   }
 
+  /** Current models, sorted by id; deprecated ones only with `includeDeprecated: true`. */
   list(filter?: CatalogFilter): readonly CatalogModel[] {
-    if (filter?.provider === undefined && filter?.mode === undefined) return this.models;
+    const models = filter?.includeDeprecated === true ? this.models : this.current;
+    if (filter?.provider === undefined && filter?.mode === undefined) return models;
     const provider = filter.provider === undefined ? undefined : catalogProviderFor(filter.provider);
     if (filter.provider !== undefined && provider === undefined) return [];
-    return this.models.filter(
+    return models.filter(
       (m) => (provider === undefined || m.provider === provider) && (filter.mode === undefined || m.mode === filter.mode),
     );
   }

@@ -4,6 +4,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { dirname, join } from 'node:path';
 import { pino } from 'pino';
 import { ConfigError, describeEnvProviders, loadConfig, mergeEnvProviders, parseConfig, type SwitchyardConfig } from '../config/index.ts';
+import { registryWarnings } from '../routing/registry.ts';
 import { Gateway } from '../server/gateway.ts';
 import { openDatabase } from '../store/sqlite/database.ts';
 import { SqliteUsageSink } from '../store/sqlite/usage-sink.ts';
@@ -86,6 +87,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   const db = openDatabase(config.storage.sqlite);
   const usageSink = new SqliteUsageSink(db);
   const gateway = new Gateway({ config, usageSink, logger });
+  for (const warning of registryWarnings(gateway.registry)) logger.warn(warning);
   const { url } = await gateway.listen(server.port, server.host);
   banner([
     `Switchyard gateway listening on ${url}`,

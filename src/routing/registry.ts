@@ -32,6 +32,8 @@ export interface Deployment {
   capabilities: Capabilities;
   quality: number | null;
   catalogId?: string;
+  /** The provider's retirement date for this model, from the catalog. */
+  deprecated?: string;
 }
 
 export interface ModelGroup {
@@ -130,6 +132,7 @@ function buildDeployment(group: string, config: DeploymentConfig, endpoint: Prov
   if (contextWindow !== undefined) deployment.contextWindow = contextWindow;
   if (maxOutputTokens !== undefined) deployment.maxOutputTokens = maxOutputTokens;
   if (entry) deployment.catalogId = entry.id;
+  if (entry?.deprecated) deployment.deprecated = entry.deprecated;
   return deployment;
 }
 
@@ -148,6 +151,18 @@ function catalogGroups(provider: ProviderConfig, taken: Set<string>, catalog: Ca
     });
   }
   return groups;
+}
+
+/** Configuration smells worth a start-up warning: unpriced or retired models. */
+export function registryWarnings(registry: Registry): string[] {
+  const warnings: string[] = [];
+  for (const group of registry.groups) {
+    for (const d of group.deployments) {
+      if (!d.price) warnings.push(`${d.id}: no price in the catalog or config; its cost is reported as 0 (add price: to the deployment)`);
+      if (d.deprecated) warnings.push(`${d.id}: the provider retired this model on ${d.deprecated}`);
+    }
+  }
+  return warnings;
 }
 
 export function buildRegistry(config: SwitchyardConfig, catalog: Catalog = Catalog.default()): Registry {
