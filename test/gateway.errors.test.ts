@@ -193,11 +193,23 @@ describe('upstream failures are classified', () => {
     }).rejects.toThrow();
   });
 
-  it('a provider that never answers hits the first-token timeout', async () => {
+  it('a provider that never answers hits the model\u2019s first-token timeout, retried with backoff', async () => {
     h.sims.gemini.setKnobs({ hangRate: 1 });
-    const r = await post('/v1/chat/completions', chat({ model: 'gemini-2.5-flash' }));
+    const started = Date.now();
+    const r = await post('/v1/chat/completions', chat({ model: 'hang-test' }));
     expect(r.status).toBe(504);
     expect(r.json.error?.code).toBe('first_token_timeout');
+    // Three attempts (two retries) of 300 ms plus backoff: well under the 5 s total.
+    expect(Date.now() - started).toBeLessThan(2500);
+  });
+
+  it('the model\u2019s total timeout bounds the whole request', async () => {
+    h.sims.gemini.setKnobs({ hangRate: 1 });
+    const started = Date.now();
+    const r = await post('/v1/chat/completions', chat({ model: 'total-timeout-test' }));
+    expect(r.status).toBe(504);
+    expect(r.json.error?.code).toBe('request_timeout');
+    expect(Date.now() - started).toBeLessThan(1500);
   });
 
   it('a provider rejecting our credential is a 502, not the client\u2019s 401', async () => {

@@ -27,6 +27,9 @@ const weatherTools: OpenAI.Chat.ChatCompletionTool[] = [
   },
 ];
 
+/** Providers whose configured model has no image input (the catalog says so): routing refuses images. */
+const NO_VISION = new Set(['deepseek']);
+
 // 1x1 transparent PNG
 const PNG = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
 
@@ -106,12 +109,16 @@ describe.each(Object.entries(CHAT_MODELS))('openai SDK → gateway → %s', (pro
     expect(call?.type === 'function' ? JSON.parse(call.function.arguments) : null).toEqual({ city: 'sample' });
   });
 
-  it('accepts image content parts', async () => {
-    const completion = await client.chat.completions.create({
+  it('accepts image content parts, or refuses them clearly where the model has no vision', async () => {
+    const request = client.chat.completions.create({
       model,
       messages: [{ role: 'user', content: [{ type: 'text', text: 'Describe this' }, { type: 'image_url', image_url: { url: PNG } }] }],
     });
-    expect(completion.choices[0].message.content).toContain('I see 1 image');
+    if (NO_VISION.has(provider)) {
+      await expect(request).rejects.toMatchObject({ status: 400, code: 'no_eligible_deployment', message: expect.stringContaining('no_vision') });
+      return;
+    }
+    expect((await request).choices[0].message.content).toContain('I see 1 image');
   });
 
   it('honours JSON schema response formats', async () => {

@@ -91,3 +91,28 @@ export function estimatePromptTokens(req: ChatRequest): number {
   for (const message of req.messages) n += messageTokens(message, budget);
   return n + definitionTokens(req, budget);
 }
+
+/**
+ * A tokenizer-free prompt size for ranking candidates on the hot path: characters / 4 plus fixed
+ * image costs. Within a few tens of percent of `estimatePromptTokens`, at a fraction of its cost.
+ */
+export function approxPromptTokens(req: ChatRequest): number {
+  let chars = 0;
+  let images = 0;
+  for (const message of req.messages) {
+    chars += 12;
+    const content = message.content;
+    if (typeof content === 'string') chars += content.length;
+    else if (content) {
+      for (const part of content) {
+        if (part.type === 'text') chars += part.text.length;
+        else images += part.image_url.detail === 'low' ? IMAGE_TOKENS_LOW : IMAGE_TOKENS_HIGH;
+      }
+    }
+    if (message.role === 'assistant' && message.tool_calls) {
+      for (const call of message.tool_calls) chars += call.function.name.length + call.function.arguments.length;
+    }
+  }
+  if (req.tools) for (const tool of req.tools) chars += 40 + (tool.function.description?.length ?? 0) + (tool.function.parameters ? 200 : 0);
+  return Math.ceil(chars / 4) + images + REPLY_PRIMING_TOKENS;
+}

@@ -129,7 +129,7 @@ models:
     deployments: [{ provider: local, model: bge-m3 }]
 teams: [{ name: a }]
 keys: anything
-routing: { strategy: whatever }
+routing: { strategy: latency, balancer: p2c, retries: { max_retries: 1 }, failover: { content_policy: next_group } }
 governance: {}
 usage: 1
 cache: { enabled: true }
@@ -140,7 +140,12 @@ cache: { enabled: true }
     expect(config.providers[0]).toMatchObject({ api_version: '2024-10-21', headers: { 'X-Team': 'core', 'x.trace': '1' } });
     expect(config.models[0].deployments[0]).toMatchObject({ weight: 0.5, priority: -1, capabilities: { tools: true } });
     expect(config.models[2].mode).toBe('embedding');
-    expect(config.routing).toEqual({ strategy: 'whatever' });
+    expect(config.routing).toMatchObject({ strategy: 'latency', balancer: 'p2c', failover: { content_policy: 'next_group' } });
+    expect(config.routing.retries).toMatchObject({ max_retries: 1, base_delay_ms: 100 });
+  });
+
+  it('names a bad routing strategy with its line', () => {
+    expect(() => parseConfig('routing:\n  strategy: fastest\n', { env: {} })).toThrowError(/switchyard\.yaml:2: routing\.strategy/);
   });
 
   it('converts interpolated values where the schema wants numbers or booleans', () => {

@@ -10,6 +10,7 @@ import {
   SERVER_DEFAULTS,
 } from './defaults.ts';
 import { formatPath } from './errors.ts';
+import { balancerSchema, modelTimeoutsSchema, routingSchema, strategySchema } from './routing-schema.ts';
 import { closestMatch } from './suggest.ts';
 
 // A record keyed by the union makes the compiler reject a list that misses or invents a type.
@@ -117,6 +118,8 @@ export const deploymentSchema = z.strictObject({
   context_window: positiveInt().optional(),
   max_output_tokens: positiveInt().optional(),
   capabilities: capabilitiesSchema.optional(),
+  /** A key for this deployment only, overriding the provider's (several keys of one account). */
+  api_key: z.string().optional(),
 });
 
 export const modelGroupSchema = z.strictObject({
@@ -124,6 +127,10 @@ export const modelGroupSchema = z.strictObject({
   aliases: z.array(z.string().min(1)).optional(),
   mode: z.enum(MODEL_MODES).default('chat'),
   fallbacks: z.array(z.string().min(1)).optional(),
+  /** Default strategy for requests to this model (overrides routing.strategy). */
+  strategy: strategySchema.optional(),
+  balancer: balancerSchema.optional(),
+  timeouts: modelTimeoutsSchema.optional(),
   deployments: z.array(deploymentSchema).min(1, 'needs at least one deployment'),
 });
 
@@ -135,7 +142,7 @@ const configShape = {
   // Reserved for sections specified later; accepted as-is so configs can be written ahead of them.
   teams: z.unknown().optional(),
   keys: z.unknown().optional(),
-  routing: z.unknown().optional(),
+  routing: routingSchema.prefault({}),
   governance: z.unknown().optional(),
   usage: z.unknown().optional(),
   cache: z.unknown().optional(),

@@ -4,7 +4,7 @@ import { GatewayError } from '../core/errors.ts';
 import type { ProviderEndpoint, UpstreamRequest } from './types.ts';
 
 export interface UpstreamTimeouts {
-  /** Until the response headers arrive (the first-token timeout for streams). */
+  /** Until the response headers arrive (a backstop: callers run their own first-token deadline). */
   headersMs: number;
   /** Longest silence between body chunks. */
   bodyMs: number;

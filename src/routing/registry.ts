@@ -3,15 +3,17 @@
 import type { CatalogModel } from '../catalog/catalog.ts';
 import { Catalog, PROVIDER_TYPE_TO_CATALOG } from '../catalog/catalog.ts';
 import type { ModelPrice } from '../catalog/pricing.ts';
+import type { BalancerName, StrategyName } from '../config/routing-schema.ts';
 import type { DeploymentConfig, ModelGroupConfig, ProviderConfig, SwitchyardConfig } from '../config/schema.ts';
 import { adapterFor, defaultBaseUrl } from '../providers/index.ts';
 import type { ProviderAdapter, ProviderEndpoint, Target } from '../providers/types.ts';
 
+/** What a deployment can do; undefined = not known (neither the catalog nor the config says). */
 export interface Capabilities {
-  tools: boolean;
-  vision: boolean;
-  json: boolean;
-  reasoning: boolean;
+  tools?: boolean;
+  vision?: boolean;
+  json?: boolean;
+  reasoning?: boolean;
 }
 
 export interface Deployment {
@@ -48,6 +50,10 @@ export interface ModelGroup {
   /** Unix seconds, for /v1/models. */
   created: number;
   ownedBy: string;
+  strategy?: StrategyName;
+  balancer?: BalancerName;
+  firstTokenTimeoutMs?: number;
+  totalTimeoutMs?: number;
 }
 
 export class Registry {
@@ -103,19 +109,28 @@ function priceOf(config: DeploymentConfig, entry: CatalogModel | undefined): Mod
   return entry?.price;
 }
 
+/** `<group>/<provider>/<model>`, with a key suffix when one account is used with several keys. */
+function deploymentId(group: string, provider: string, config: DeploymentConfig): string {
+  const base = `${group}/${provider}/${config.model}`;
+  if (!config.api_key) return base;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < config.api_key.length; i++) h = Math.imul(h ^ config.api_key.charCodeAt(i), 16777619);
+  return `${base}#${(h >>> 0).toString(36)}`;
+}
+
 function buildDeployment(group: string, config: DeploymentConfig, endpoint: ProviderEndpoint, catalog: Catalog): Deployment {
   const entry = catalog.get(endpoint.type, config.model);
   const capabilities: Capabilities = {
-    tools: config.capabilities?.tools ?? entry?.capabilities.tools ?? true,
-    vision: config.capabilities?.vision ?? entry?.capabilities.vision ?? false,
-    json: config.capabilities?.json ?? entry?.capabilities.json ?? false,
-    reasoning: config.capabilities?.reasoning ?? entry?.capabilities.reasoning ?? false,
+    tools: config.capabilities?.tools ?? entry?.capabilities.tools,
+    vision: config.capabilities?.vision ?? entry?.capabilities.vision,
+    json: config.capabilities?.json ?? entry?.capabilities.json,
+    reasoning: config.capabilities?.reasoning ?? entry?.capabilities.reasoning,
   };
   const maxOutputTokens = config.max_output_tokens ?? entry?.maxOutputTokens ?? undefined;
-  const target: Target = { endpoint, model: config.model };
+  const target: Target = { endpoint: config.api_key ? { ...endpoint, apiKey: config.api_key } : endpoint, model: config.model };
   if (maxOutputTokens !== undefined) target.maxOutputTokens = maxOutputTokens;
   const deployment: Deployment = {
-    id: `${group}/${endpoint.name}/${config.model}`,
+    id: deploymentId(group, endpoint.name, config),
     group,
     target,
     adapter: adapterFor(endpoint.type),
@@ -178,10 +193,15 @@ export function buildRegistry(config: SwitchyardConfig, catalog: Catalog = Catal
 
   const created = Math.floor(Date.now() / 1000);
   const groups = groupConfigs.map((group): ModelGroup => {
+    const ids = new Set<string>();
     const deployments = group.deployments.map((d) => {
       const endpoint = endpoints.get(d.provider);
       if (!endpoint) throw new Error(`model ${group.name}: unknown provider ${d.provider}`);
-      return buildDeployment(group.name, d, endpoint, catalog);
+      const deployment = buildDeployment(group.name, d, endpoint, catalog);
+      // The same provider and model listed twice (say, two regions) still need distinct health.
+      for (let n = 2; ids.has(deployment.id); n++) deployment.id = `${deployment.id.replace(/~\d+$/, '')}~${n}`;
+      ids.add(deployment.id);
+      return deployment;
     });
     const windows = deployments.map((d) => d.contextWindow ?? Number.POSITIVE_INFINITY);
     return {
@@ -194,6 +214,10 @@ export function buildRegistry(config: SwitchyardConfig, catalog: Catalog = Catal
       deployments,
       created,
       ownedBy: deployments[0]?.target.endpoint.name ?? 'switchyard',
+      strategy: group.strategy,
+      balancer: group.balancer,
+      firstTokenTimeoutMs: group.timeouts?.first_token_ms,
+      totalTimeoutMs: group.timeouts?.total_ms,
     };
   });
   return new Registry(groups, endpoints);

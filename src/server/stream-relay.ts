@@ -1,15 +1,15 @@
-// Streams one chat completion to the client. Failover stays possible until the first content byte
-// reaches the client; after that a failure ends the stream with an explicit error event. The caller
-// ends the response, so that it can attach the cost as a trailer once usage is known.
+// Streaming in two phases. `primeStream` opens one attempt and reads until the first content arrives
+// (holding everything back), so the executor can still fail over or hedge. `relayPrimed` commits: it
+// writes the held-back bytes and relays the rest; a failure after that ends the stream with an
+// explicit error event. The caller ends the response, so it can attach the cost as a trailer.
 import type { ServerResponse } from 'node:http';
 import type { ChatCompletionChunk, ChatRequest, Usage } from '../core/canonical.ts';
 import { asGatewayError, GatewayError } from '../core/errors.ts';
 import type { IngressDialect, StreamEncoder } from '../dialects/types.ts';
-import type { UpstreamPools } from '../providers/upstream.ts';
 import type { PassthroughStreamObserver, StreamDecoder } from '../providers/types.ts';
-import type { AttemptLog } from '../routing/executor.ts';
-import { shouldFailover } from '../routing/failover.ts';
-import type { Deployment } from '../routing/registry.ts';
+import type { UpstreamPools } from '../providers/upstream.ts';
+import { FirstTokenDeadline } from '../providers/deadline.ts';
+import type { Attempt } from '../routing/executor.ts';
 
 /** Turns upstream bytes into client bytes, one way or the other. */
 interface StreamPump {
@@ -27,9 +27,6 @@ class PassthroughPump implements StreamPump {
   feed(bytes: Uint8Array): string | Uint8Array {
     return this.observer.push(bytes);
   }
-  get outputTokens(): number {
-    return this.observer.contentEvents;
-  }
   finish(): string {
     this.observer.end();
     return '';
@@ -39,6 +36,9 @@ class PassthroughPump implements StreamPump {
   }
   get usage(): Usage | undefined {
     return this.observer.usage;
+  }
+  get outputTokens(): number {
+    return this.observer.contentEvents;
   }
 }
 
@@ -70,7 +70,10 @@ class TranslatePump implements StreamPump {
           this.outputChars += delta.content.length;
         }
         if (delta.tool_calls) this.started = true;
-        if (delta.reasoning_content) this.outputChars += delta.reasoning_content.length;
+        if (delta.reasoning_content) {
+          this.started = true;
+          this.outputChars += delta.reasoning_content.length;
+        }
       }
       out += this.encoder.chunk(chunk);
     }
@@ -78,29 +81,68 @@ class TranslatePump implements StreamPump {
   }
 }
 
-export interface StreamOutcome {
-  deployment?: Deployment;
-  usage?: Usage;
-  outputTokens: number;
-  ttftMs?: number;
-  error?: GatewayError;
-  /** Bytes already reached the client when the error happened. */
-  committed: boolean;
-  clientAbandoned: boolean;
+export interface PrimedStream {
+  attempt: Attempt;
+  pump: StreamPump;
+  iterator: AsyncIterator<Uint8Array>;
+  /** Output held back until the first content arrived. */
+  pending: Array<string | Uint8Array>;
+  /** The whole upstream stream already ended while priming; `tail` holds its terminal bytes. */
+  tail?: string;
+  /** ms from the attempt's start to its first content. */
+  ttftMs: number;
 }
 
-export interface StreamRelayInput {
+export interface PrimeInput {
   dialect: IngressDialect;
   body: Record<string, unknown>;
   req: ChatRequest;
-  plan: readonly Deployment[];
-  attempts: AttemptLog[];
   pools: UpstreamPools;
-  signal: AbortSignal;
   firstTokenMs: number;
-  startedAt: number;
-  /** Headers to send with the 200, given the deployment that answers. */
-  headersFor(deployment: Deployment, attempts: readonly AttemptLog[]): Record<string, string>;
+}
+
+export async function primeStream(attempt: Attempt, input: PrimeInput): Promise<PrimedStream> {
+  const deadline = new FirstTokenDeadline(attempt.signal, input.firstTokenMs);
+  try {
+    return await prime(attempt, input, deadline.signal);
+  } catch (err) {
+    throw deadline.error(attempt.deployment.target.endpoint.name, input.firstTokenMs, err);
+  } finally {
+    deadline.clear();
+  }
+}
+
+async function prime(attempt: Attempt, input: PrimeInput, signal: AbortSignal): Promise<PrimedStream> {
+  const { deployment } = attempt;
+  const { adapter, target } = deployment;
+  const passthrough = adapter.wireFormat === input.dialect.name ? adapter.passthrough : undefined;
+  const upstreamRequest = passthrough ? passthrough.chatRequest(input.body, target, true) : adapter.chatRequest(input.req, target);
+  // Once cleared, the deadline's signal aborts only with the attempt's, so the relay can keep using it.
+  const upstream = await input.pools.send(target.endpoint, upstreamRequest, signal, { headersMs: input.firstTokenMs * 2, bodyMs: input.firstTokenMs });
+  if (upstream.status >= 300) {
+    const text = await upstream.body.text().catch(() => '');
+    throw adapter.error(upstream.status, upstream.headers, text, target);
+  }
+  const pump: StreamPump = passthrough
+    ? new PassthroughPump(passthrough.streamObserver(target, input.req.stream_options?.include_usage === true))
+    : new TranslatePump(adapter.chatStream(target, input.req), input.dialect.createStreamEncoder(input.req));
+  const iterator = (upstream.body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+  const pending: Array<string | Uint8Array> = [];
+  try {
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) {
+        const tail = pump.finish();
+        return { attempt, pump, iterator, pending, tail, ttftMs: performance.now() - attempt.startedAt };
+      }
+      const out = pump.feed(next.value);
+      if (out.length > 0) pending.push(out);
+      if (pump.started) return { attempt, pump, iterator, pending, ttftMs: performance.now() - attempt.startedAt };
+    }
+  } catch (err) {
+    upstream.body.destroy();
+    throw streamFailure(err, attempt);
+  }
 }
 
 function write(res: ServerResponse, data: string | Uint8Array): Promise<void> | undefined {
@@ -117,101 +159,55 @@ function write(res: ServerResponse, data: string | Uint8Array): Promise<void> | 
   });
 }
 
-export async function relayChatStream(input: StreamRelayInput, res: ServerResponse): Promise<StreamOutcome> {
-  const { dialect, req, plan, attempts, pools, signal } = input;
-  const clientWantsUsage = req.stream_options?.include_usage === true;
-  let lastError: GatewayError | undefined;
-  for (const deployment of plan) {
-    if (signal.aborted) break;
-    const started = performance.now();
-    const passthrough = deployment.adapter.wireFormat === dialect.name ? deployment.adapter.passthrough : undefined;
-    let pump: StreamPump | undefined;
-    let committed = false;
-    let ttftMs: number | undefined;
-    try {
-      const upstreamRequest = passthrough
-        ? passthrough.chatRequest(input.body, deployment.target, true)
-        : deployment.adapter.chatRequest(req, deployment.target);
-      const upstream = await pools.send(deployment.target.endpoint, upstreamRequest, signal, {
-        headersMs: input.firstTokenMs,
-        bodyMs: input.firstTokenMs,
-      });
-      if (upstream.status >= 300) {
-        const text = await upstream.body.text();
-        throw deployment.adapter.error(upstream.status, upstream.headers, text, deployment.target);
-      }
-      pump = passthrough
-        ? new PassthroughPump(passthrough.streamObserver(deployment.target, clientWantsUsage))
-        : new TranslatePump(deployment.adapter.chatStream(deployment.target, req), dialect.createStreamEncoder(req));
-
-      // Hold output back until content arrives, so a failure before it can still fail over.
-      const pending: Array<string | Uint8Array> = [];
-      const commit = (): void => {
-        committed = true;
-        ttftMs = performance.now() - input.startedAt;
-        attempts.push({ deployment, ms: performance.now() - started });
-        res.writeHead(200, {
-          'content-type': 'text/event-stream; charset=utf-8',
-          'cache-control': 'no-cache',
-          'x-accel-buffering': 'no',
-          trailer: 'x-switchyard-cost-usd',
-          ...input.headersFor(deployment, attempts),
-        });
-        res.flushHeaders();
-      };
-      try {
-        for await (const bytes of upstream.body) {
-          const out = pump.feed(bytes as Uint8Array);
-          if (!committed) {
-            if (out.length > 0) pending.push(out);
-            if (!pump.started) continue;
-            commit();
-            for (const part of pending) await write(res, part);
-            pending.length = 0;
-            continue;
-          }
-          const wait = write(res, out);
-          if (wait) await wait;
-        }
-      } catch (err) {
-        // Undici reports an aborted body as an error; prefer the pump's view when it has one.
-        throw err instanceof GatewayError ? err : asGatewayError(transportOrCut(err, deployment));
-      }
-      const tail = pump.finish();
-      if (!committed) {
-        commit();
-        for (const part of pending) await write(res, part);
-      }
-      await write(res, tail);
-      return { deployment, usage: pump.usage, outputTokens: pump.outputTokens, ttftMs, committed: true, clientAbandoned: false };
-    } catch (err) {
-      const error = asGatewayError(err);
-      if (signal.aborted && res.destroyed) {
-        if (!committed) attempts.push({ deployment, error, ms: performance.now() - started });
-        return { deployment, usage: pump?.usage, outputTokens: pump?.outputTokens ?? 0, ttftMs, error, committed, clientAbandoned: true };
-      }
-      if (committed) {
-        await write(res, dialect.createStreamEncoder(req).error(error));
-        return { deployment, usage: pump?.usage, outputTokens: pump?.outputTokens ?? 0, ttftMs, error, committed: true, clientAbandoned: false };
-      }
-      attempts.push({ deployment, error, ms: performance.now() - started });
-      lastError = error;
-      if (!shouldFailover(error.errorClass)) break;
-    }
-  }
-  const error =
-    lastError ??
-    (signal.aborted
-      ? new GatewayError('timeout', 'request aborted before any provider answered', { code: 'aborted' })
-      : new GatewayError('upstream', 'no deployment available for this model', { code: 'no_deployment' }));
-  return { error, outputTokens: 0, committed: false, clientAbandoned: signal.aborted && res.destroyed };
+export interface RelayOutcome {
+  usage?: Usage;
+  outputTokens: number;
+  error?: GatewayError;
+  clientAbandoned: boolean;
 }
 
-function transportOrCut(err: unknown, deployment: Deployment): GatewayError {
-  const provider = deployment.target.endpoint.name;
+/** Commits to the primed attempt: headers, held-back bytes, then the rest of the stream. */
+export async function relayPrimed(primed: PrimedStream, res: ServerResponse, headers: Record<string, string>, errorEvent: (err: GatewayError) => string): Promise<RelayOutcome> {
+  const { pump, iterator, attempt } = primed;
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    'x-accel-buffering': 'no',
+    trailer: 'x-switchyard-cost-usd',
+    ...headers,
+  });
+  try {
+    for (const part of primed.pending) await write(res, part);
+    if (primed.tail === undefined) {
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done) break;
+        const wait = write(res, pump.feed(next.value));
+        if (wait) await wait;
+      }
+      await write(res, pump.finish());
+    } else {
+      await write(res, primed.tail);
+    }
+    return { usage: pump.usage, outputTokens: pump.outputTokens, clientAbandoned: false };
+  } catch (err) {
+    const error = streamFailure(err, attempt);
+    if (attempt.signal.aborted && res.destroyed) return { usage: pump.usage, outputTokens: pump.outputTokens, error, clientAbandoned: true };
+    await write(res, errorEvent(error));
+    return { usage: pump.usage, outputTokens: pump.outputTokens, error, clientAbandoned: false };
+  } finally {
+    await iterator.return?.();
+  }
+}
+
+/** Classifies a failure while reading an upstream stream. */
+function streamFailure(err: unknown, attempt: Attempt): GatewayError {
+  if (err instanceof GatewayError) return err;
+  const provider = attempt.deployment.target.endpoint.name;
   const code = (err as { code?: string }).code;
   if (code === 'UND_ERR_BODY_TIMEOUT') {
     return new GatewayError('timeout', `${provider}: upstream went silent mid-stream`, { provider, code: 'body_timeout', cause: err });
   }
-  return new GatewayError('stream_cut', `${provider}: upstream stream broke: ${(err as Error).message ?? String(err)}`, { provider, cause: err });
+  if (attempt.signal.aborted) return new GatewayError('timeout', `${provider}: attempt cancelled`, { provider, code: 'aborted', cause: err });
+  return asGatewayError(new GatewayError('stream_cut', `${provider}: upstream stream broke: ${(err as Error).message ?? String(err)}`, { provider, cause: err }));
 }

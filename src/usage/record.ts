@@ -9,6 +9,12 @@ export interface UsageRecord {
   operation: 'chat' | 'embeddings';
   requestedModel: string;
   modelGroup?: string;
+  /** Routing strategy applied. */
+  strategy?: string;
+  /** Compact candidate list: `deployment:score` for eligible ones, `deployment!reason` for excluded. */
+  candidates?: string;
+  /** Why the first candidate was chosen (strategy and balancer, affinity, degraded). */
+  routeReason?: string;
   deployment?: string;
   provider?: string;
   providerModel?: string;

@@ -72,7 +72,7 @@ models:
   - name: vertex-gemini
     deployments: [ { provider: vertex, model: gemini-2.5-pro } ]
   - name: bedrock-claude
-    deployments: [ { provider: bedrock, model: anthropic.claude-3-5-haiku-20241022-v1:0 } ]
+    deployments: [ { provider: bedrock, model: anthropic.claude-sonnet-4-5-20250929-v1:0 } ]
   - name: text-embedding-3-small
     mode: embedding
     deployments: [ { provider: openai-main, model: text-embedding-3-small } ]
@@ -82,6 +82,12 @@ models:
   - name: titan-embed
     mode: embedding
     deployments: [ { provider: bedrock, model: amazon.titan-embed-text-v2:0 } ]
+  - name: hang-test
+    timeouts: { first_token_ms: 300, total_ms: 5000 }
+    deployments: [ { provider: gemini, model: gemini-2.5-flash } ]
+  - name: total-timeout-test
+    timeouts: { first_token_ms: 2000, total_ms: 700 }
+    deployments: [ { provider: gemini, model: gemini-2.5-flash } ]
   - name: my-finetune
     deployments:
       - { provider: openai-main, model: "ft:gpt-4o-mini:acme", price: { input_per_mtok: 0.3, output_per_mtok: 1.2 } }

@@ -41,6 +41,14 @@ const MIGRATIONS: Migration[] = [
       CREATE INDEX usage_records_ts ON usage_records (ts);
     `,
   },
+  {
+    version: 2,
+    sql: `
+      ALTER TABLE usage_records ADD COLUMN strategy TEXT;
+      ALTER TABLE usage_records ADD COLUMN candidates TEXT;
+      ALTER TABLE usage_records ADD COLUMN route_reason TEXT;
+    `,
+  },
 ];
 
 export function openDatabase(path: string): SqliteDatabase {

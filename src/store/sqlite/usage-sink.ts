@@ -25,10 +25,10 @@ export class SqliteUsageSink implements UsageSink {
     this.insert = db.prepare(`
       INSERT OR REPLACE INTO usage_records (request_id, ts, dialect, operation, requested_model, model_group, deployment,
         provider, provider_model, status, error_class, stream, prompt_tokens, completion_tokens, cached_tokens, cost_usd,
-        usage_estimated, latency_ms, ttft_ms, attempts, fallback_reason, client_abandoned)
+        usage_estimated, latency_ms, ttft_ms, attempts, fallback_reason, client_abandoned, strategy, candidates, route_reason)
       VALUES (@requestId, @ts, @dialect, @operation, @requestedModel, @modelGroup, @deployment, @provider, @providerModel,
         @status, @errorClass, @stream, @promptTokens, @completionTokens, @cachedTokens, @costUsd, @usageEstimated,
-        @latencyMs, @ttftMs, @attempts, @fallbackReason, @clientAbandoned)`);
+        @latencyMs, @ttftMs, @attempts, @fallbackReason, @clientAbandoned, @strategy, @candidates, @routeReason)`);
     this.timer = setInterval(() => this.writeBatch(), options.flushIntervalMs ?? 250);
     this.timer.unref();
   }
@@ -77,6 +77,9 @@ export class SqliteUsageSink implements UsageSink {
           attempts: r.attempts,
           fallbackReason: r.fallbackReason ?? null,
           clientAbandoned: r.clientAbandoned ? 1 : 0,
+          strategy: r.strategy ?? null,
+          candidates: r.candidates ?? null,
+          routeReason: r.routeReason ?? null,
         });
       }
     })(batch);

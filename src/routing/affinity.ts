@@ -1,0 +1,104 @@
+// Session and prompt-cache affinity: requests with the same session id, or the same long prompt
+// prefix, stick to the deployment that served them while the provider's prompt cache is likely warm.
+import type { ChatRequest } from '../core/canonical.ts';
+import type { ProviderType } from '../providers/types.ts';
+
+/** How long providers keep a prompt prefix cached after its last use (their documented minimums). */
+const CACHE_TTL_MS: Partial<Record<ProviderType, number>> = {
+  anthropic: 5 * 60_000,
+  bedrock: 5 * 60_000,
+  openai: 5 * 60_000,
+  azure: 5 * 60_000,
+  deepseek: 5 * 60_000,
+  gemini: 3 * 60_000,
+  vertex: 3 * 60_000,
+};
+const DEFAULT_TTL_MS = 5 * 60_000;
+
+export function cacheTtlMs(type: ProviderType, override?: number): number {
+  return override ?? CACHE_TTL_MS[type] ?? DEFAULT_TTL_MS;
+}
+
+interface Entry {
+  deploymentId: string;
+  expires: number;
+}
+
+export interface AffinityKey {
+  key: string;
+  kind: 'session' | 'prefix';
+  /** Approximate tokens of the shared prefix (0 for sessions), for the expected cache saving. */
+  prefixTokens: number;
+}
+
+/** FNV-1a over the first `limit` characters of the prompt, in two lanes to make collisions rare. */
+function prefixHash(req: ChatRequest, limit: number): { hash: string; chars: number } {
+  let a = 0x811c9dc5;
+  let b = 0x01000193;
+  let chars = 0;
+  for (const message of req.messages) {
+    const content = message.content;
+    const text = typeof content === 'string' ? content : content ? content.map((p) => (p.type === 'text' ? p.text : p.image_url.url.slice(0, 64))).join('') : '';
+    const take = Math.min(text.length, limit - chars);
+    for (let i = 0; i < take; i++) {
+      const c = text.charCodeAt(i);
+      a = Math.imul(a ^ c, 16777619);
+      b = Math.imul(b ^ c, 2246822507);
+    }
+    chars += take;
+    if (chars >= limit) break;
+  }
+  return { hash: `${(a >>> 0).toString(36)}${(b >>> 0).toString(36)}`, chars };
+}
+
+function promptChars(req: ChatRequest, limit: number): number {
+  let chars = 0;
+  for (const message of req.messages) {
+    const content = message.content;
+    if (typeof content === 'string') chars += content.length;
+    else if (content) for (const part of content) if (part.type === 'text') chars += part.text.length;
+    if (chars >= limit) return chars;
+  }
+  return chars;
+}
+
+export class AffinityTable {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(
+    private readonly maxEntries: number,
+    private readonly minPrefixChars: number,
+  ) {}
+
+  /** The affinity key of a request, or undefined when neither a session nor a long prefix exists. */
+  keyFor(group: string, req: ChatRequest, sessionId: string | undefined): AffinityKey | undefined {
+    if (sessionId) return { key: `${group}\u0000s\u0000${sessionId}`, kind: 'session', prefixTokens: 0 };
+    if (promptChars(req, this.minPrefixChars) < this.minPrefixChars) return undefined;
+    const { hash, chars } = prefixHash(req, this.minPrefixChars);
+    return { key: `${group}\u0000p\u0000${hash}`, kind: 'prefix', prefixTokens: Math.floor(chars / 4) };
+  }
+
+  lookup(key: string, now: number): string | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (entry.expires <= now) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry.deploymentId;
+  }
+
+  /** Pins (or refreshes) a key to a deployment; the oldest entries go first when the table is full. */
+  remember(key: string, deploymentId: string, ttlMs: number, now: number): void {
+    this.entries.delete(key);
+    this.entries.set(key, { deploymentId, expires: now + ttlMs });
+    if (this.entries.size > this.maxEntries) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}

@@ -1,0 +1,403 @@
+// The request lifecycle of chat completions (both dialects), embeddings and the route explainer:
+// parse → route → execute with failover → account → respond.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { computeCost } from '../catalog/pricing.ts';
+import { approxPromptTokens, estimatePromptTokens } from '../catalog/tokens.ts';
+import { requestedMaxTokens, type ChatCompletion, type ChatRequest, type Usage } from '../core/canonical.ts';
+import { asGatewayError, GatewayError } from '../core/errors.ts';
+import { parseEmbeddingsRequest } from '../dialects/openai/request.ts';
+import type { DialectName, IngressDialect } from '../dialects/types.ts';
+import { FirstTokenDeadline } from '../providers/deadline.ts';
+import type { UpstreamPools } from '../providers/upstream.ts';
+import { fallbackReason, PlanExecutor, requestSignal, type Attempt, type AttemptLog } from '../routing/executor.ts';
+import type { HealthRegistry } from '../routing/health/index.ts';
+import type { Deployment, ModelGroup } from '../routing/registry.ts';
+import { takeRouteOptions, type RouteOptions } from '../routing/route-options.ts';
+import type { RoutePlan } from '../routing/router.ts';
+import type { UsageRecord, UsageSink } from '../usage/record.ts';
+import { parseJsonBody, readBody, sendJson } from './http.ts';
+import {
+  assertRoutable,
+  compactCandidates,
+  executorOptions,
+  firstTokenMsFor,
+  resolveFallbacks,
+  resolveGroup,
+  routeReason,
+  strategyFor,
+  timeoutsFor,
+  type RoutingContext,
+} from './routing-context.ts';
+import { primeStream, relayPrimed, type PrimedStream } from './stream-relay.ts';
+
+export interface RequestState {
+  requestId: string;
+  startedAt: number;
+  ts: number;
+  dialect: IngressDialect;
+}
+
+export interface CompletionDeps {
+  pools: UpstreamPools;
+  health: HealthRegistry;
+  usage: UsageSink;
+}
+
+interface Routed {
+  ctx: RoutingContext;
+  body: Record<string, unknown>;
+  req: ChatRequest;
+  options: RouteOptions;
+  group: ModelGroup;
+  plan: RoutePlan;
+  bodyBytes: number;
+}
+
+interface UnaryResult {
+  completion: ChatCompletion;
+  raw?: string;
+  ttftMs: number;
+}
+
+const TRAILING_ZEROS = /\.?0+$/;
+
+export function formatCost(cost: number): string {
+  return cost === 0 ? '0' : cost.toFixed(10).replace(TRAILING_ZEROS, '');
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+export class CompletionService {
+  constructor(private readonly deps: CompletionDeps) {}
+
+  /** Parse, validate and plan a chat request (shared by completions and the explainer). */
+  private async route(ctx: RoutingContext, req: IncomingMessage, dialect: IngressDialect): Promise<Routed> {
+    const raw = await readBody(req, Math.floor(ctx.config.server.body_limit_mb * 1024 * 1024));
+    const body = parseJsonBody(raw) as Record<string, unknown>;
+    const chatReq = dialect.parseChat(body);
+    const options = takeRouteOptions(body, chatReq, { strategy: header(req, 'x-switchyard-strategy'), session: header(req, 'x-switchyard-session-id') });
+    const group = resolveGroup(ctx.registry, chatReq.model, 'chat');
+    const fallbacks = resolveFallbacks(ctx.registry, group, options);
+    checkContextWindow([group, ...fallbacks], chatReq, raw.length);
+    const plan = ctx.router.plan({
+      req: chatReq,
+      group,
+      fallbacks,
+      options,
+      strategy: strategyFor(ctx, group, options),
+      promptTokens: approxPromptTokens(chatReq),
+      now: Date.now(),
+    });
+    return { ctx, body, req: chatReq, options, group, plan, bodyBytes: raw.length };
+  }
+
+  async explain(ctx: RoutingContext, req: IncomingMessage, res: ServerResponse, dialect: IngressDialect): Promise<void> {
+    const routed = await this.route(ctx, req, dialect);
+    const now = Date.now();
+    const { plan } = routed;
+    sendJson(res, 200, {
+      object: 'route.plan',
+      model: routed.req.model,
+      strategy: plan.strategy,
+      weights: plan.weights,
+      balancer: plan.balancer,
+      prompt_tokens_estimate: plan.promptTokens,
+      expected_output_tokens: plan.expectedOutputTokens,
+      affinity: plan.affinity ? { kind: plan.affinity.kind, deployment: plan.affinity.deploymentId ?? null } : null,
+      plan: plan.tiers.flatMap((t) => t.order.map((c) => c.deployment.id)),
+      groups: plan.tiers.map((tier) => ({
+        model: tier.group.name,
+        candidates: [...tier.order, ...tier.excluded].map((c, i) => ({
+          deployment: c.deployment.id,
+          provider: c.deployment.target.endpoint.name,
+          provider_model: c.deployment.target.model,
+          rank: c.excluded && !c.degraded ? null : i + 1,
+          score: c.excluded && !c.degraded ? null : Number(c.score.toFixed(6)),
+          excluded: c.excluded && !c.degraded ? c.excluded : null,
+          degraded: c.degraded ?? false,
+          affinity: c.affinity ?? false,
+          signals: {
+            expected_cost_usd: Number(c.signals.costUsd.toPrecision(6)),
+            expected_latency_ms: Math.round(c.signals.latencyMs),
+            availability: Number(c.signals.availability.toFixed(4)),
+            quality: c.signals.quality,
+            expected_cached_tokens: c.signals.cachedTokens,
+          },
+          health: this.deps.health.get(c.deployment.id).snapshot(now),
+        })),
+      })),
+    });
+  }
+
+  async chat(ctx: RoutingContext, req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> {
+    const routed = await this.route(ctx, req, state.dialect);
+    assertRoutable(routed.plan);
+    const { plan, group, options } = routed;
+    const timeouts = timeoutsFor(ctx, group);
+    const client = abortOnClose(req, res);
+    const signal = requestSignal(client.signal, timeouts.totalMs);
+    const record = baseRecord(state, routed);
+    const execOptions = executorOptions(ctx, this.deps.health, plan.strategy, options);
+
+    if (routed.req.stream) {
+      const executor = new PlanExecutor<PrimedStream>(plan, signal, execOptions, (attempt) =>
+        primeStream(attempt, { dialect: state.dialect, body: routed.body, req: routed.req, pools: this.deps.pools, firstTokenMs: firstTokenMsFor(ctx, attempt.deployment) }),
+      );
+      let primed: PrimedStream;
+      try {
+        ({ value: primed } = await executor.execute());
+      } catch (err) {
+        this.fail(record, state, executor.attempts, err, client.signal.aborted);
+        throw err;
+      }
+      const deployment = primed.attempt.deployment;
+      record.ttftMs = performance.now() - state.startedAt;
+      const outcome = await relayPrimed(primed, res, this.headers(deployment, executor.attempts, plan, undefined), (e) => state.dialect.createStreamEncoder(routed.req).error(e));
+      const health = this.deps.health.get(deployment.id);
+      const now = Date.now();
+      const usage = outcome.usage ?? estimateUsage(routed.req, outcome.outputTokens);
+      if (outcome.clientAbandoned) health.onAbandon(now);
+      else if (outcome.error) health.onFailure(now, outcome.error.errorClass, outcome.error.retryAfterMs);
+      else {
+        health.onSuccess(now, { ttftMs: primed.ttftMs, durationMs: performance.now() - primed.attempt.startedAt, completionTokens: usage.completion_tokens, totalTokens: usage.total_tokens });
+        ctx.router.remember(plan, deployment, now);
+      }
+      record.usageEstimated = outcome.usage === undefined;
+      record.clientAbandoned = outcome.clientAbandoned;
+      if (outcome.error) {
+        record.errorClass = outcome.error.errorClass;
+        record.status = outcome.clientAbandoned ? 499 : outcome.error.status;
+      }
+      const cost = this.finish(record, state, executor.attempts, deployment, usage);
+      if (!res.destroyed) {
+        res.addTrailers({ 'x-switchyard-cost-usd': formatCost(cost) });
+        res.end();
+      }
+      return;
+    }
+
+    const executor = new PlanExecutor<UnaryResult>(plan, signal, execOptions, (attempt) => this.unaryChat(ctx, attempt, state.dialect, routed));
+    let result;
+    try {
+      result = await executor.execute();
+    } catch (err) {
+      this.fail(record, state, executor.attempts, err, client.signal.aborted);
+      throw err;
+    }
+    const { attempt, value } = result;
+    const deployment = attempt.deployment;
+    const usage = value.completion.usage ?? estimateUsage(routed.req, Math.ceil((value.completion.choices[0]?.message.content ?? '').length / 4));
+    const now = Date.now();
+    this.deps.health.get(deployment.id).onSuccess(now, {
+      ttftMs: value.ttftMs,
+      durationMs: performance.now() - attempt.startedAt,
+      completionTokens: usage.completion_tokens,
+      totalTokens: usage.total_tokens,
+    });
+    ctx.router.remember(plan, deployment, now);
+    record.usageEstimated = value.completion.usage === undefined;
+    const cost = this.finish(record, state, executor.attempts, deployment, usage);
+    const text = value.raw ?? JSON.stringify(state.dialect.renderChat(value.completion));
+    sendJson(res, 200, text, this.headers(deployment, executor.attempts, plan, cost));
+  }
+
+  private async unaryChat(ctx: RoutingContext, attempt: Attempt, dialect: IngressDialect, routed: Routed): Promise<UnaryResult> {
+    const { adapter, target } = attempt.deployment;
+    const passthrough = adapter.wireFormat === dialect.name ? adapter.passthrough : undefined;
+    const upstreamRequest = passthrough ? passthrough.chatRequest(routed.body, target, false) : adapter.chatRequest(routed.req, target);
+    const firstTokenMs = firstTokenMsFor(ctx, attempt.deployment);
+    const deadline = new FirstTokenDeadline(attempt.signal, firstTokenMs);
+    let upstream;
+    try {
+      upstream = await this.deps.pools.send(target.endpoint, upstreamRequest, deadline.signal, { headersMs: firstTokenMs * 2, bodyMs: firstTokenMs });
+    } catch (err) {
+      throw deadline.error(target.endpoint.name, firstTokenMs, err);
+    } finally {
+      deadline.clear();
+    }
+    const ttftMs = performance.now() - attempt.startedAt;
+    const text = await readUpstreamText(upstream.body, target.endpoint.name);
+    if (upstream.status >= 300) throw adapter.error(upstream.status, upstream.headers, text, target);
+    // Validates the shape even on the fast path: a 200 carrying an error body is a failure.
+    const completion = adapter.chatResponse(parseUpstreamJson(text, target.endpoint.name), target);
+    return passthrough ? { completion, raw: text, ttftMs } : { completion, ttftMs };
+  }
+
+  async embeddings(ctx: RoutingContext, req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> {
+    const raw = await readBody(req, Math.floor(ctx.config.server.body_limit_mb * 1024 * 1024));
+    const embeddingsReq = parseEmbeddingsRequest(parseJsonBody(raw));
+    const group = resolveGroup(ctx.registry, embeddingsReq.model, 'embedding');
+    const options: RouteOptions = { require: [], strategy: header(req, 'x-switchyard-strategy') as RouteOptions['strategy'] };
+    const shape: ChatRequest = { model: embeddingsReq.model, messages: [] };
+    const plan = ctx.router.plan({
+      req: shape,
+      group,
+      fallbacks: resolveFallbacks(ctx.registry, group, options),
+      options: { require: [] },
+      strategy: strategyFor(ctx, group, { require: [] }),
+      promptTokens: Math.ceil(raw.length / 4),
+      now: Date.now(),
+    });
+    assertRoutable(plan);
+    const timeouts = timeoutsFor(ctx, group);
+    const signal = requestSignal(abortOnClose(req, res).signal, timeouts.totalMs);
+    const record = baseRecord(state, { req: shape, group, plan });
+    record.operation = 'embeddings';
+    const executor = new PlanExecutor(plan, signal, executorOptions(ctx, this.deps.health, plan.strategy, options), async (attempt) => {
+      const { adapter, target } = attempt.deployment;
+      if (!adapter.embeddingsRequest || !adapter.embeddingsResponse) {
+        throw new GatewayError('bad_request', `${target.endpoint.name} does not offer embeddings`, { code: 'unsupported_operation' });
+      }
+      const upstream = await this.deps.pools.send(target.endpoint, adapter.embeddingsRequest(embeddingsReq, target), attempt.signal, {
+        headersMs: timeouts.firstTokenMs,
+        bodyMs: timeouts.firstTokenMs,
+      });
+      const text = await readUpstreamText(upstream.body, target.endpoint.name);
+      if (upstream.status >= 300) throw adapter.error(upstream.status, upstream.headers, text, target);
+      return adapter.embeddingsResponse(parseUpstreamJson(text, target.endpoint.name), target, embeddingsReq);
+    });
+    let result;
+    try {
+      result = await executor.execute();
+    } catch (err) {
+      this.fail(record, state, executor.attempts, err, false);
+      throw err;
+    }
+    const deployment = result.attempt.deployment;
+    const duration = performance.now() - result.attempt.startedAt;
+    this.deps.health.get(deployment.id).onSuccess(Date.now(), { ttftMs: duration, durationMs: duration, completionTokens: 0, totalTokens: result.value.usage.total_tokens });
+    const usage: Usage = { prompt_tokens: result.value.usage.prompt_tokens, completion_tokens: 0, total_tokens: result.value.usage.total_tokens };
+    const cost = this.finish(record, state, executor.attempts, deployment, usage);
+    sendJson(res, 200, result.value, this.headers(deployment, executor.attempts, plan, cost));
+  }
+
+  private headers(deployment: Deployment, attempts: readonly AttemptLog[], plan: RoutePlan, cost: number | undefined): Record<string, string> {
+    const headers: Record<string, string> = {
+      'x-switchyard-provider': deployment.target.endpoint.name,
+      'x-switchyard-model': deployment.target.model,
+      'x-switchyard-deployment': deployment.id,
+      'x-switchyard-strategy': plan.strategy,
+      'x-switchyard-attempts': String(attempts.length),
+    };
+    if (cost !== undefined) headers['x-switchyard-cost-usd'] = formatCost(cost);
+    const reason = fallbackReason(attempts);
+    if (reason) headers['x-switchyard-fallback-reason'] = reason;
+    if (attempts.some((a) => a.hedge)) headers['x-switchyard-hedged'] = 'true';
+    return headers;
+  }
+
+  /** Records a request that failed before any response was committed. */
+  private fail(record: UsageRecord, state: RequestState, attempts: readonly AttemptLog[], err: unknown, clientGone: boolean): void {
+    const error = asGatewayError(err);
+    record.errorClass = error.errorClass;
+    record.clientAbandoned = clientGone;
+    record.status = clientGone ? 499 : error.status;
+    this.finish(record, state, attempts, attempts.at(-1)?.deployment, undefined);
+  }
+
+  /** Completes and queues the usage record; returns the request's cost in USD. */
+  private finish(record: UsageRecord, state: RequestState, attempts: readonly AttemptLog[], deployment: Deployment | undefined, usage: Usage | undefined): number {
+    let cost = 0;
+    if (deployment) {
+      record.deployment = deployment.id;
+      record.provider = deployment.target.endpoint.name;
+      record.providerModel = deployment.target.model;
+      if (usage && deployment.price) cost = computeCost(deployment.price, usage);
+    }
+    if (usage) {
+      record.promptTokens = usage.prompt_tokens;
+      record.completionTokens = usage.completion_tokens;
+      record.cachedTokens = usage.prompt_tokens_details?.cached_tokens ?? 0;
+    }
+    record.costUsd = cost;
+    record.attempts = attempts.length;
+    record.fallbackReason = fallbackReason(attempts);
+    record.latencyMs = performance.now() - state.startedAt;
+    this.deps.usage.record(record);
+    return cost;
+  }
+}
+
+function baseRecord(state: RequestState, routed: Pick<Routed, 'req' | 'group' | 'plan'>): UsageRecord {
+  return {
+    requestId: state.requestId,
+    ts: state.ts,
+    dialect: state.dialect.name as DialectName,
+    operation: 'chat',
+    requestedModel: routed.req.model,
+    modelGroup: routed.group.name,
+    strategy: routed.plan.strategy,
+    candidates: compactCandidates(routed.plan),
+    routeReason: routeReason(routed.plan),
+    status: 200,
+    stream: routed.req.stream === true,
+    promptTokens: 0,
+    completionTokens: 0,
+    cachedTokens: 0,
+    costUsd: 0,
+    usageEstimated: false,
+    latencyMs: 0,
+    attempts: 0,
+    clientAbandoned: false,
+  };
+}
+
+/**
+ * Pre-flight: refuse a prompt that cannot fit any deployment it may go to. A prompt has fewer tokens
+ * than bytes, so the tokenizer only runs when the body is larger than the smallest window.
+ */
+function checkContextWindow(groups: readonly ModelGroup[], req: ChatRequest, bodyBytes: number): void {
+  let min = Infinity;
+  let max = 0;
+  for (const g of groups) {
+    min = Math.min(min, g.minContextWindow);
+    max = Math.max(max, g.maxContextWindow);
+  }
+  if (bodyBytes <= min) return;
+  const needed = estimatePromptTokens(req) + (requestedMaxTokens(req) ?? 0);
+  if (needed > max) {
+    throw new GatewayError(
+      'context_length',
+      `This request needs about ${needed} tokens (prompt + max output), more than the largest context window (${max} tokens) of '${groups[0].name}' and its fallbacks.`,
+      { code: 'context_length_exceeded', param: 'messages' },
+    );
+  }
+}
+
+/** An AbortController that fires when the client goes away before the response is complete. */
+function abortOnClose(req: IncomingMessage, res: ServerResponse): AbortController {
+  const controller = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  req.once('aborted', () => controller.abort());
+  return controller;
+}
+
+async function readUpstreamText(body: { text(): Promise<string> }, provider: string): Promise<string> {
+  try {
+    return await body.text();
+  } catch (err) {
+    if (err instanceof GatewayError) throw err;
+    const code = (err as { code?: string }).code;
+    if (code === 'UND_ERR_BODY_TIMEOUT') throw new GatewayError('timeout', `${provider}: upstream went silent mid-response`, { provider, code: 'body_timeout' });
+    throw new GatewayError('upstream', `${provider}: response body broke off (${code ?? (err as Error).message})`, { provider, code: 'body_cut' });
+  }
+}
+
+function parseUpstreamJson(text: string, provider: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new GatewayError('upstream', `${provider}: malformed JSON in the response`, { provider, code: 'malformed_response' });
+  }
+}
+
+/** When the provider reports no usage: the offline tokenizer for the prompt, what was seen for the output. */
+function estimateUsage(req: ChatRequest, completion: number): Usage {
+  const prompt = estimatePromptTokens(req);
+  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+}
