@@ -39,7 +39,7 @@ export const routingSchema = z.strictObject({
   weights: z.partialRecord(strategySchema, weightsSchema).optional(),
   balancer: balancerSchema.default('weighted'),
   /** Candidates scoring within this fraction of the best are balanced by the balancer. */
-  tie_tolerance: share().default(0.05),
+  tie_tolerance: share().default(0.1),
   retries: z
     .strictObject({
       max_retries: z.int().min(0).max(10).default(2),

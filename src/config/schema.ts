@@ -199,7 +199,9 @@ function checkCrossReferences(config: CrossCheckInput, implicit: readonly Provid
   for (const provider of implicitProvidersToAdd(config.providers, implicit)) providerNames.add(provider.name);
   const groups = checkUniqueModelNames(config.models, ctx);
   checkDeploymentProviders(config.models, providerNames, ctx);
-  checkFallbacks(config.models, groups, ctx);
+  // Providers with catalog_models add groups only the catalog knows; the registry checks those names.
+  const catalogGroups = config.providers.some((p) => p.catalog_models) || implicit.some((p) => p.catalog_models);
+  checkFallbacks(config.models, groups, catalogGroups, ctx);
 }
 
 /** Environment providers are shadowed by any configured provider of the same name or type. */
@@ -248,12 +250,14 @@ function checkDeploymentProviders(models: ModelGroupConfig[], providers: Set<str
   );
 }
 
-function checkFallbacks(models: ModelGroupConfig[], groups: Map<string, number>, ctx: RefinementCtx): void {
+function checkFallbacks(models: ModelGroupConfig[], groups: Map<string, number>, catalogGroups: boolean, ctx: RefinementCtx): void {
   models.forEach((group, i) =>
     group.fallbacks?.forEach((fallback, k) => {
       const path = ['models', i, 'fallbacks', k];
       const target = groups.get(fallback);
-      if (target === undefined) report(ctx, path, `unknown model group "${fallback}"${didYouMean(fallback, [...groups.keys()])}`);
+      if (target === undefined) {
+        if (!catalogGroups) report(ctx, path, `unknown model group "${fallback}"${didYouMean(fallback, [...groups.keys()])}`);
+      }
       else if (target === i) report(ctx, path, `model group "${group.name}" cannot fall back to itself`);
       else if (models[target].mode !== group.mode) {
         report(ctx, path, `fallback "${fallback}" is a ${models[target].mode} model group, "${group.name}" is ${group.mode}`);

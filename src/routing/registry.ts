@@ -172,6 +172,9 @@ function catalogGroups(provider: ProviderConfig, taken: Set<string>, catalog: Ca
 export function registryWarnings(registry: Registry): string[] {
   const warnings: string[] = [];
   for (const group of registry.groups) {
+    for (const fallback of group.fallbacks) {
+      if (!registry.resolve(fallback)) warnings.push(`${group.name}: fallback "${fallback}" is not a model group (nor a catalog model of a provider with catalog_models); it is skipped`);
+    }
     for (const d of group.deployments) {
       if (!d.price) warnings.push(`${d.id}: no price in the catalog or config; its cost is reported as 0 (add price: to the deployment)`);
       if (d.deprecated) warnings.push(`${d.id}: the provider retired this model on ${d.deprecated}`);

@@ -11,6 +11,8 @@ import { resolveWeights } from './strategies.ts';
 
 /** The live signals the router reads for a deployment (implemented by the health registry). */
 export interface HealthSignals {
+  /** False while the latency signals are still priors (no traffic measured yet). */
+  readonly measured: boolean;
   available(now: number): boolean;
   circuitState(now: number): 'closed' | 'open' | 'half_open';
   ttftMs(): number;
@@ -84,6 +86,12 @@ export interface PlanInput {
 
 /** Output tokens assumed for ranking when the request sets no cap. */
 export const DEFAULT_EXPECTED_OUTPUT = 1024;
+
+/**
+ * Added to both sides of the latency ratio, so that differences of a few milliseconds between
+ * equivalent deployments count as ties (and get balanced) while real differences still dominate.
+ */
+export const LATENCY_SMOOTHING_MS = 100;
 
 function needs(req: ChatRequest, explicit: readonly Requirement[]): { tools: boolean; vision: boolean; json: boolean; reasoning: boolean } {
   let vision = false;
@@ -234,22 +242,31 @@ export class Router {
     return undefined;
   }
 
-  /** Cost and latency score as ratios to the best candidate; availability and quality as they are. */
+  /**
+   * Cost and latency score as ratios to the best candidate; availability and quality as they are.
+   * A deployment not yet measured is assumed as fast as the best measured one, so it gets explored
+   * instead of being starved by its prior.
+   */
   private score(candidates: ScoredCandidate[], w: Weights): void {
     if (candidates.length === 0) return;
     let minCost = Infinity;
-    let minLatency = Infinity;
+    let minMeasured = Infinity;
     let maxQuality = 0;
     for (const c of candidates) {
       minCost = Math.min(minCost, c.signals.costUsd);
-      minLatency = Math.min(minLatency, c.signals.latencyMs);
+      if (this.health.get(c.deployment.id).measured) minMeasured = Math.min(minMeasured, c.signals.latencyMs);
       maxQuality = Math.max(maxQuality, c.signals.quality ?? 0);
     }
+    if (minMeasured !== Infinity) {
+      for (const c of candidates) if (!this.health.get(c.deployment.id).measured) c.signals.latencyMs = minMeasured;
+    }
+    let minLatency = Infinity;
+    for (const c of candidates) minLatency = Math.min(minLatency, c.signals.latencyMs);
     const total = w.cost + w.latency + w.availability + w.quality || 1;
     for (const c of candidates) {
       const s = c.signals;
       const cost = (minCost + 1e-9) / (s.costUsd + 1e-9);
-      const latency = minLatency / Math.max(s.latencyMs, 1e-6);
+      const latency = (minLatency + LATENCY_SMOOTHING_MS) / (s.latencyMs + LATENCY_SMOOTHING_MS);
       const quality = maxQuality > 0 ? (s.quality ?? maxQuality * 0.5) / maxQuality : 1;
       c.score = (w.cost * cost + w.latency * latency + w.availability * s.availability + w.quality * quality) / total;
     }

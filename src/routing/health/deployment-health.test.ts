@@ -62,10 +62,10 @@ describe('DeploymentHealth signals', () => {
   it('smooths the success rate so one failure does not zero it', () => {
     const h = new DeploymentHealth('d');
     failed(h, 0, 'upstream');
-    expect(h.successRate(0)).toBe(0.5);
+    expect(h.successRate(0)).toBe(0.8);
     h.onStart(1);
     h.onSuccess(1, OK);
-    expect(h.successRate(1)).toBeCloseTo(2 / 3, 12);
+    expect(h.successRate(1)).toBeCloseTo(5 / 6, 12);
     expect(h.successRate(200_000)).toBe(1);
   });
 });
@@ -83,7 +83,7 @@ describe('DeploymentHealth failures', () => {
     expect(h.available(20_999)).toBe(false);
     expect(h.available(21_000)).toBe(true);
     expect(h.circuitState(21_000)).toBe('closed');
-    expect(h.successRate(1_000)).toBeCloseTo(1 / 6, 12);
+    expect(h.successRate(1_000)).toBeCloseTo(4 / 9, 12);
     expect(events).toEqual([{ type: 'cooldown', until: 21_000 }]);
     expect(h.snapshot(1_000).cooldown_until).toBe(21_000);
     expect(h.snapshot(21_000).cooldown_until).toBeNull();
@@ -122,7 +122,7 @@ describe('DeploymentHealth failures', () => {
     expect(h.circuitState(1_000)).toBe('open');
     expect(h.circuitState(300_999)).toBe('open');
     expect(h.circuitState(301_000)).toBe('half_open');
-    expect(h.successRate(1_000)).toBe(0.5);
+    expect(h.successRate(1_000)).toBe(0.8);
     expect(events).toEqual([{ type: 'circuit_open', until: 301_000 }]);
   });
 
@@ -228,7 +228,7 @@ describe('DeploymentHealth remote events and config', () => {
     failed(h, 2_400, 'upstream');
     h.configure({ defaultTtftMs: 400, defaultTps: 30, failureThreshold: 2, windowMs: 30_000, windowBuckets: 30 });
     expect(h.ttftMs()).toBe(300);
-    expect(h.successRate(2_400)).toBeCloseTo(2 / 3, 12);
+    expect(h.successRate(2_400)).toBeCloseTo(5 / 6, 12);
     failed(h, 2_500, 'upstream');
     expect(h.circuitState(2_500)).toBe('open');
 

@@ -74,6 +74,9 @@ const RATE_BUCKETS = 60;
  * Every `onStart` must be balanced by exactly one of `onSuccess`, `onFailure` or `onAbandon`;
  * the probe slot of a half-open circuit is only released through them.
  */
+/** Pseudo-successes added to the success rate's window (Laplace-style smoothing). */
+export const SUCCESS_PRIOR = 4;
+
 export class DeploymentHealth {
   readonly id: string;
   private config: HealthConfig;
@@ -132,6 +135,11 @@ export class DeploymentHealth {
     return this.ttft.get();
   }
 
+  /** False until live traffic has measured this deployment (its signals are priors). */
+  get measured(): boolean {
+    return this.ttft.sampled;
+  }
+
   /** p90 of the recent TTFT samples; 1.5 × the TTFT prior before any. */
   ttftP90Ms(): number {
     return this.ttftSamples.p(0.9) ?? 1.5 * this.config.defaultTtftMs;
@@ -146,10 +154,13 @@ export class DeploymentHealth {
     return this.tps.get();
   }
 
-  /** (successes + 1) / (outcomes + 1) over the window: 1 when empty, one failure alone gives 0.5. */
+  /**
+   * (successes + 4) / (outcomes + 4) over the window: 1 when empty; one failure alone gives 0.8, so a
+   * single transient error does not shed a deployment, while a sustained failure rate does.
+   */
   successRate(now: number): number {
     const ok = this.successes.total(now);
-    return (ok + 1) / (ok + this.failures.total(now) + 1);
+    return (ok + SUCCESS_PRIOR) / (ok + this.failures.total(now) + SUCCESS_PRIOR);
   }
 
   get inFlight(): number {
