@@ -77,6 +77,26 @@ export const routingSchema = z.strictObject({
       min_delay_ms: ms().default(50),
     })
     .prefault({}),
+  /** `model: "auto"`: the candidate pool, the default cost–quality knob and the strategy among qualifiers. */
+  auto: z
+    .strictObject({
+      /** Model groups auto may choose from; default: every configured chat model group with a known quality. */
+      models: z.array(z.string().min(1)).optional(),
+      /** 0…1: roughly the share of traffic sent to the premium tier; higher means more quality. */
+      quality_target: share().default(0.3),
+      strategy: strategySchema.default('cost'),
+      /** Feedback-driven threshold shifts per task cluster (off by default). */
+      learning: z
+        .strictObject({
+          enabled: z.boolean().default(false),
+          min_samples: z.int().positive().default(20),
+          /** Success rate of the cheaper tiers the shift aims for. */
+          target_success: share().default(0.8),
+          max_shift: share().default(0.2),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
   active_probes: z
     .strictObject({
       enabled: z.boolean().default(false),

@@ -99,6 +99,8 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+type AttemptOutcome<T> = { ok: true; result: { attempt: Attempt; value: T } } | { ok: false; error: GatewayError; deployment: Deployment };
+
 interface Running<T> {
   attempt: Attempt;
   controller: AbortController;
@@ -142,7 +144,7 @@ export class PlanExecutor<T> {
         wrapped = true;
         continue;
       }
-      const outcome = await this.attemptWithHedge(deployment);
+      const outcome = await this.attemptWithHedge(deployment, wrapped);
       if (outcome.ok) return outcome.result;
       last = outcome.error;
       if (this.signal.aborted) throw abortError(this.signal, last);
@@ -154,7 +156,7 @@ export class PlanExecutor<T> {
         await sleep(backoffMs(round++, this.options.retries, last.retryAfterMs, this.random), this.signal);
         continue;
       }
-      if (action === 'next_group') this.nextGroup(last.errorClass);
+      if (action === 'next_group') this.nextGroup(last.errorClass, outcome.deployment);
       else this.index++;
     }
   }
@@ -175,19 +177,37 @@ export class PlanExecutor<T> {
     return undefined;
   }
 
-  /** Skips to the next model group; for a context-length error, to one with a larger context window. */
-  private nextGroup(errorClass: ErrorClass): void {
-    const from = this.plan.tiers[this.tier]?.group;
-    this.tier++;
-    this.index = 0;
-    if (errorClass !== 'context_length' || !from) return;
-    while (this.tier < this.plan.tiers.length && this.plan.tiers[this.tier].group.maxContextWindow <= from.maxContextWindow) this.tier++;
+  /**
+   * Skips to the next model group. For a context-length error, instead to the next deployment
+   * anywhere in the plan whose context window is larger than the one that refused (unknown counts
+   * as larger), which may still be in the same group.
+   */
+  private nextGroup(errorClass: ErrorClass, failed: Deployment): void {
+    if (errorClass !== 'context_length') {
+      this.tier++;
+      this.index = 0;
+      return;
+    }
+    const refused = failed.contextWindow ?? Number.POSITIVE_INFINITY;
+    this.index++;
+    for (; this.tier < this.tiers.length; this.tier++, this.index = 0) {
+      const tier = this.tiers[this.tier];
+      for (; this.index < tier.length; this.index++) if ((tier[this.index].contextWindow ?? Number.POSITIVE_INFINITY) > refused) return;
+    }
   }
 
-  private peekNext(): Deployment | undefined {
-    const tier = this.tiers[this.tier];
-    if (tier && this.index + 1 < tier.length) return tier[this.index + 1];
-    return this.tiers[this.tier + 1]?.[0];
+  /** The candidate after the cursor (for a hedge), skipping unavailable ones on later rounds. */
+  private peekNext(skipUnavailable: boolean): { deployment: Deployment; tier: number; index: number } | undefined {
+    const now = Date.now();
+    let tier = this.tier;
+    let index = this.index + 1;
+    for (; tier < this.tiers.length; tier++, index = 0) {
+      for (; index < this.tiers[tier].length; index++) {
+        const deployment = this.tiers[tier][index];
+        if (!skipUnavailable || this.options.health.get(deployment.id).available(now)) return { deployment, tier, index };
+      }
+    }
+    return undefined;
   }
 
   private start(deployment: Deployment, hedge: boolean): Running<T> {
@@ -212,20 +232,20 @@ export class PlanExecutor<T> {
     this.attempts.push({ deployment: attempt.deployment, error, ms: performance.now() - attempt.startedAt, hedge: attempt.hedge, abandoned });
   }
 
-  private succeed(running: Running<T>, value: T): { ok: true; result: { attempt: Attempt; value: T } } {
+  private succeed(running: Running<T>, value: T): AttemptOutcome<T> & { ok: true } {
     const { attempt } = running;
     this.attempts.push({ deployment: attempt.deployment, ms: performance.now() - attempt.startedAt, hedge: attempt.hedge });
     return { ok: true, result: { attempt, value } };
   }
 
-  private async attemptWithHedge(deployment: Deployment): Promise<{ ok: true; result: { attempt: Attempt; value: T } } | { ok: false; error: GatewayError }> {
+  private async attemptWithHedge(deployment: Deployment, wrapped: boolean): Promise<AttemptOutcome<T>> {
     const primary = this.start(deployment, false);
-    const backupDeployment = this.options.hedge ? this.peekNext() : undefined;
-    if (!backupDeployment) {
+    const backup = this.options.hedge ? this.peekNext(wrapped) : undefined;
+    if (!backup) {
       const outcome = await primary.promise;
       if (outcome.ok) return this.succeed(primary, outcome.value);
       this.settleFailure(primary, outcome.error);
-      return { ok: false, error: outcome.error };
+      return { ok: false, error: outcome.error, deployment };
     }
 
     const delay = Math.max(this.options.hedge!.minDelayMs, this.options.health.get(deployment.id).ttftP90Ms());
@@ -238,15 +258,18 @@ export class PlanExecutor<T> {
     if (first !== 'timer') {
       if (first.ok) return this.succeed(primary, first.value);
       this.settleFailure(primary, first.error);
-      return { ok: false, error: first.error };
+      return { ok: false, error: first.error, deployment };
     }
 
-    // The primary is slow: race a backup against it and keep whichever answers first.
-    this.index++;
-    const backup = this.start(backupDeployment, true);
-    const racers = [primary, backup];
+    // The primary is slow: race a backup against it and keep whichever answers first. The cursor
+    // moves to the backup, so a failure of both continues after it (never retrying it).
+    this.tier = backup.tier;
+    this.index = backup.index;
+    const hedge = this.start(backup.deployment, true);
+    const racers = [primary, hedge];
     const pending = new Set(racers);
     let lastError: GatewayError | undefined;
+    let lastDeployment = backup.deployment;
     while (pending.size > 0) {
       const { running, outcome } = await Promise.race([...pending].map((r) => r.promise.then((outcome) => ({ running: r, outcome }))));
       pending.delete(running);
@@ -261,8 +284,9 @@ export class PlanExecutor<T> {
       }
       this.settleFailure(running, outcome.error);
       lastError = outcome.error;
+      lastDeployment = running.attempt.deployment;
     }
-    return { ok: false, error: lastError! };
+    return { ok: false, error: lastError!, deployment: lastDeployment };
   }
 
   /** A hedge loser that finished anyway after being cancelled: released, not counted. */

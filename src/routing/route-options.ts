@@ -38,7 +38,7 @@ export interface RouteOptions {
   qualityTarget?: number;
 }
 
-const NO_OPTIONS: RouteOptions = { require: [] };
+const NO_OPTIONS: RouteOptions = Object.freeze({ require: Object.freeze([]) as readonly Requirement[] });
 
 function fieldError(error: z.ZodError, prefix: string): never {
   const issue = error.issues[0];

@@ -22,6 +22,8 @@ export interface HealthSignals {
   successRate(now: number): number;
   readonly inFlight: number;
   readonly cooldownUntil: number;
+  /** When it can next be tried: the later of the 429 cool-down and the circuit's open period. */
+  recoversAt(now: number): number;
   rpm(now: number): number;
   tpm(now: number): number;
 }
@@ -168,7 +170,7 @@ export class Router {
       const order = this.order(scored, balancer, now);
       if (order.length === 0 && unhealthy.length > 0) {
         // Nothing healthy: try the unhealthy ones rather than fail without trying, soonest-recovering first.
-        unhealthy.sort((a, b) => this.health.get(a.deployment.id).cooldownUntil - this.health.get(b.deployment.id).cooldownUntil);
+        unhealthy.sort((a, b) => this.health.get(a.deployment.id).recoversAt(now) - this.health.get(b.deployment.id).recoversAt(now));
         for (const c of unhealthy) {
           c.degraded = true;
           order.push(c);
@@ -176,8 +178,11 @@ export class Router {
       } else {
         excluded.push(...unhealthy);
       }
-      if (affinity?.deploymentId && tiers.length === 0) {
-        const at = order.findIndex((c) => c.deployment.id === affinity!.deploymentId && !c.degraded);
+      if (affinity?.deploymentId && tiers.length === 0 && order.length > 0) {
+        // Affinity never overrides priority: a session that failed over to a backup returns to the
+        // primary once it is healthy again.
+        const top = order[0].deployment.priority;
+        const at = order.findIndex((c) => c.deployment.id === affinity!.deploymentId && !c.degraded && c.deployment.priority === top);
         if (at > 0) order.unshift(...order.splice(at, 1));
         if (at >= 0) order[0].affinity = true;
       }
@@ -227,6 +232,7 @@ export class Router {
     if ((required.vision || explicit.has('vision')) && caps.vision === false) return 'no_vision';
     if ((required.json || explicit.has('json')) && jsonCapable(d) === false) return 'no_json';
     if (explicit.has('reasoning') && caps.reasoning !== true) return 'no_reasoning';
+    if (explicit.has('json') && jsonCapable(d) !== true) return 'no_json';
     if (explicit.has('tools') && caps.tools !== true) return 'no_tools';
     if (explicit.has('vision') && caps.vision !== true) return 'no_vision';
     if (d.contextWindow !== undefined && input.promptTokens + (maxTokens ?? 0) > d.contextWindow) return 'context_window';

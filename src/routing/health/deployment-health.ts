@@ -182,6 +182,11 @@ export class DeploymentHealth {
     return this.coolingUntil;
   }
 
+  /** When it can next be tried: the later of the 429 cool-down and the open circuit's end. */
+  recoversAt(now: number): number {
+    return Math.max(this.coolingUntil, this.breaker.openUntil, now);
+  }
+
   circuitState(now: number): CircuitState {
     return this.breaker.state(now);
   }
