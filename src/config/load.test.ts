@@ -127,10 +127,10 @@ models:
   - name: embed
     mode: embedding
     deployments: [{ provider: local, model: bge-m3 }]
-teams: [{ name: a }]
-keys: anything
+teams: [{ name: a, budget: { max_usd: 100, period: monthly } }]
+keys: [{ name: bot, team: a, key: sk-sy-0123456789abcdef, models: ['*-mini'], limits: { rpm: 60 } }]
 routing: { strategy: latency, balancer: p2c, retries: { max_retries: 1 }, failover: { content_policy: next_group } }
-governance: {}
+governance: { timezone: Europe/Berlin }
 usage: 1
 cache: { enabled: true }
 `;
@@ -142,6 +142,9 @@ cache: { enabled: true }
     expect(config.models[2].mode).toBe('embedding');
     expect(config.routing).toMatchObject({ strategy: 'latency', balancer: 'p2c', failover: { content_policy: 'next_group' } });
     expect(config.routing.retries).toMatchObject({ max_retries: 1, base_delay_ms: 100 });
+    expect(config.teams[0].budget).toMatchObject({ max_usd: 100, period: 'monthly', hard: true });
+    expect(config.keys[0]).toMatchObject({ name: 'bot', team: 'a', scope: 'inference', limits: { rpm: 60 } });
+    expect(config.governance.timezone).toBe('Europe/Berlin');
   });
 
   it('names a bad routing strategy with its line', () => {

@@ -10,6 +10,7 @@ import {
   SERVER_DEFAULTS,
 } from './defaults.ts';
 import { formatPath } from './errors.ts';
+import { governanceSchema, keyDeclSchema, teamDeclSchema } from './governance-schema.ts';
 import { balancerSchema, modelTimeoutsSchema, routingSchema, strategySchema } from './routing-schema.ts';
 import { closestMatch } from './suggest.ts';
 
@@ -140,10 +141,10 @@ const configShape = {
   providers: z.array(providerSchema).default(() => []),
   models: z.array(modelGroupSchema).default(() => []),
   // Reserved for sections specified later; accepted as-is so configs can be written ahead of them.
-  teams: z.unknown().optional(),
-  keys: z.unknown().optional(),
+  teams: z.array(teamDeclSchema).default(() => []),
+  keys: z.array(keyDeclSchema).default(() => []),
   routing: routingSchema.prefault({}),
-  governance: z.unknown().optional(),
+  governance: governanceSchema.prefault({}),
   usage: z.unknown().optional(),
   cache: z.unknown().optional(),
 };

@@ -87,6 +87,8 @@ export class GatewayError extends Error {
   readonly param: string | null;
   readonly retryAfterMs: number | undefined;
   readonly provider: string | undefined;
+  /** Extra response headers that explain the error (x-ratelimit-* on a rate-limit refusal). */
+  headers: Record<string, string> | undefined;
 
   constructor(errorClass: ErrorClass, message: string, options: GatewayErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -97,6 +99,7 @@ export class GatewayError extends Error {
     this.param = options.param ?? null;
     this.retryAfterMs = options.retryAfterMs;
     this.provider = options.provider;
+    this.headers = undefined;
   }
 
   get openaiType(): string {

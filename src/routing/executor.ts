@@ -62,7 +62,8 @@ export const DEFAULT_FAILOVER: Readonly<Record<ErrorClass, FailoverAction>> = {
   content_policy: 'fail',
   bad_request: 'fail',
   payload_too_large: 'fail',
-  budget_exceeded: 'fail',
+  // The budget refused a pricier deployment's reservation: a cheaper one later in the plan may fit.
+  budget_exceeded: 'next_deployment',
   internal: 'fail',
 };
 

@@ -14,13 +14,17 @@ import type { HealthRegistry } from '../routing/health/index.ts';
 import type { Deployment, ModelGroup } from '../routing/registry.ts';
 import { takeRouteOptions, type RouteOptions } from '../routing/route-options.ts';
 import type { RoutePlan } from '../routing/router.ts';
+import type { Principal } from '../governance/principal.ts';
+import type { GovernanceRuntime } from '../governance/runtime.ts';
 import type { UsageRecord, UsageSink } from '../usage/record.ts';
+import { admit, coverAttempt, deploymentFilter, modelAllowed, settle, type Admitted } from './admission.ts';
 import { parseJsonBody, readBody, sendJson } from './http.ts';
 import {
   assertRoutable,
   compactCandidates,
   executorOptions,
   firstTokenMsFor,
+  modelNotFound,
   resolveFallbacks,
   resolveGroup,
   routeReason,
@@ -41,10 +45,13 @@ export interface CompletionDeps {
   pools: UpstreamPools;
   health: HealthRegistry;
   usage: UsageSink;
+  /** Budgets, rate limits and policies of virtual keys; absent = master key only. */
+  governance?: () => GovernanceRuntime | undefined;
 }
 
 interface Routed {
   ctx: RoutingContext;
+  principal: Principal;
   body: Record<string, unknown>;
   req: ChatRequest;
   options: RouteOptions;
@@ -74,28 +81,30 @@ export class CompletionService {
   constructor(private readonly deps: CompletionDeps) {}
 
   /** Parse, validate and plan a chat request (shared by completions and the explainer). */
-  private async route(ctx: RoutingContext, req: IncomingMessage, dialect: IngressDialect): Promise<Routed> {
+  private async route(ctx: RoutingContext, principal: Principal, req: IncomingMessage, dialect: IngressDialect): Promise<Routed> {
     const raw = await readBody(req, Math.floor(ctx.config.server.body_limit_mb * 1024 * 1024));
     const body = parseJsonBody(raw) as Record<string, unknown>;
     const chatReq = dialect.parseChat(body);
     const options = takeRouteOptions(body, chatReq, { strategy: header(req, 'x-switchyard-strategy'), session: header(req, 'x-switchyard-session-id') });
     const group = resolveGroup(ctx.registry, chatReq.model, 'chat');
-    const fallbacks = resolveFallbacks(ctx.registry, group, options);
+    if (!modelAllowed(principal, group, chatReq.model)) throw modelNotFound(chatReq.model);
+    const fallbacks = resolveFallbacks(ctx.registry, group, options).filter((g) => modelAllowed(principal, g, g.name));
     checkContextWindow([group, ...fallbacks], chatReq, raw.length);
     const plan = ctx.router.plan({
       req: chatReq,
       group,
       fallbacks,
       options,
-      strategy: strategyFor(ctx, group, options),
+      strategy: strategyFor(ctx, group, options, principal.kind === 'key' ? principal.defaultStrategy : undefined),
       promptTokens: approxPromptTokens(chatReq),
       now: Date.now(),
+      allowed: deploymentFilter(principal, chatReq.model, group),
     });
-    return { ctx, body, req: chatReq, options, group, plan, bodyBytes: raw.length };
+    return { ctx, principal, body, req: chatReq, options, group, plan, bodyBytes: raw.length };
   }
 
-  async explain(ctx: RoutingContext, req: IncomingMessage, res: ServerResponse, dialect: IngressDialect): Promise<void> {
-    const routed = await this.route(ctx, req, dialect);
+  async explain(ctx: RoutingContext, principal: Principal, req: IncomingMessage, res: ServerResponse, dialect: IngressDialect): Promise<void> {
+    const routed = await this.route(ctx, principal, req, dialect);
     const now = Date.now();
     const { plan } = routed;
     sendJson(res, 200, {
@@ -132,8 +141,8 @@ export class CompletionService {
     });
   }
 
-  async chat(ctx: RoutingContext, req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> {
-    const routed = await this.route(ctx, req, state.dialect);
+  async chat(ctx: RoutingContext, principal: Principal, req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> {
+    const routed = await this.route(ctx, principal, req, state.dialect);
     assertRoutable(routed.plan);
     const { plan, group, options } = routed;
     const timeouts = timeoutsFor(ctx, group);
@@ -141,21 +150,31 @@ export class CompletionService {
     const signal = requestSignal(client.signal, timeouts.totalMs);
     const record = baseRecord(state, routed);
     const execOptions = executorOptions(ctx, this.deps.health, plan.strategy, options);
+    const governance = this.deps.governance?.();
+    const admitted =
+      governance && principal.kind === 'key'
+        ? await admit(governance, principal, state.requestId, routed.req, plan.strategy, firstCandidate(plan), Date.now())
+        : undefined;
+    const covered = async (deployment: Deployment): Promise<void> => {
+      if (governance) await coverAttempt(governance, admitted, deployment);
+    };
+    const extraHeaders = admitted?.headers;
 
     if (routed.req.stream) {
-      const executor = new PlanExecutor<PrimedStream>(plan, signal, execOptions, (attempt) =>
-        primeStream(attempt, { dialect: state.dialect, body: routed.body, req: routed.req, pools: this.deps.pools, firstTokenMs: firstTokenMsFor(ctx, attempt.deployment) }),
-      );
+      const executor = new PlanExecutor<PrimedStream>(plan, signal, execOptions, async (attempt) => {
+        await covered(attempt.deployment);
+        return primeStream(attempt, { dialect: state.dialect, body: routed.body, req: routed.req, pools: this.deps.pools, firstTokenMs: firstTokenMsFor(ctx, attempt.deployment) });
+      });
       let primed: PrimedStream;
       try {
         ({ value: primed } = await executor.execute());
       } catch (err) {
-        this.fail(record, state, executor.attempts, err, client.signal.aborted);
+        await this.fail(record, state, executor.attempts, err, client.signal.aborted, admitted);
         throw err;
       }
       const deployment = primed.attempt.deployment;
       record.ttftMs = performance.now() - state.startedAt;
-      const outcome = await relayPrimed(primed, res, this.headers(deployment, executor.attempts, plan, undefined), (e) => state.dialect.createStreamEncoder(routed.req).error(e));
+      const outcome = await relayPrimed(primed, res, this.headers(deployment, executor.attempts, plan, undefined, extraHeaders), (e) => state.dialect.createStreamEncoder(routed.req).error(e));
       const health = this.deps.health.get(deployment.id);
       const now = Date.now();
       const usage = outcome.usage ?? estimateUsage(routed.req, outcome.outputTokens);
@@ -172,6 +191,7 @@ export class CompletionService {
         record.status = outcome.clientAbandoned ? 499 : outcome.error.status;
       }
       const cost = this.finish(record, state, executor.attempts, deployment, usage);
+      if (governance) await settle(governance, admitted, cost, usage.total_tokens, Date.now());
       if (!res.destroyed) {
         res.addTrailers({ 'x-switchyard-cost-usd': formatCost(cost) });
         res.end();
@@ -179,12 +199,15 @@ export class CompletionService {
       return;
     }
 
-    const executor = new PlanExecutor<UnaryResult>(plan, signal, execOptions, (attempt) => this.unaryChat(ctx, attempt, state.dialect, routed));
+    const executor = new PlanExecutor<UnaryResult>(plan, signal, execOptions, async (attempt) => {
+      await covered(attempt.deployment);
+      return this.unaryChat(ctx, attempt, state.dialect, routed);
+    });
     let result;
     try {
       result = await executor.execute();
     } catch (err) {
-      this.fail(record, state, executor.attempts, err, client.signal.aborted);
+      await this.fail(record, state, executor.attempts, err, client.signal.aborted, admitted);
       throw err;
     }
     const { attempt, value } = result;
@@ -200,8 +223,9 @@ export class CompletionService {
     ctx.router.remember(plan, deployment, now);
     record.usageEstimated = value.completion.usage === undefined;
     const cost = this.finish(record, state, executor.attempts, deployment, usage);
+    if (governance) await settle(governance, admitted, cost, usage.total_tokens, now);
     const text = value.raw ?? JSON.stringify(state.dialect.renderChat(value.completion));
-    sendJson(res, 200, text, this.headers(deployment, executor.attempts, plan, cost));
+    sendJson(res, 200, text, this.headers(deployment, executor.attempts, plan, cost, extraHeaders));
   }
 
   private async unaryChat(ctx: RoutingContext, attempt: Attempt, dialect: IngressDialect, routed: Routed): Promise<UnaryResult> {
@@ -226,10 +250,11 @@ export class CompletionService {
     return passthrough ? { completion, raw: text, ttftMs } : { completion, ttftMs };
   }
 
-  async embeddings(ctx: RoutingContext, req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> {
+  async embeddings(ctx: RoutingContext, principal: Principal, req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> {
     const raw = await readBody(req, Math.floor(ctx.config.server.body_limit_mb * 1024 * 1024));
     const embeddingsReq = parseEmbeddingsRequest(parseJsonBody(raw));
     const group = resolveGroup(ctx.registry, embeddingsReq.model, 'embedding');
+    if (!modelAllowed(principal, group, embeddingsReq.model)) throw modelNotFound(embeddingsReq.model);
     const options: RouteOptions = { require: [], strategy: header(req, 'x-switchyard-strategy') as RouteOptions['strategy'] };
     const shape: ChatRequest = { model: embeddingsReq.model, messages: [] };
     const plan = ctx.router.plan({
@@ -237,16 +262,23 @@ export class CompletionService {
       group,
       fallbacks: resolveFallbacks(ctx.registry, group, options),
       options: { require: [] },
-      strategy: strategyFor(ctx, group, { require: [] }),
+      strategy: strategyFor(ctx, group, { require: [] }, principal.kind === 'key' ? principal.defaultStrategy : undefined),
       promptTokens: Math.ceil(raw.length / 4),
       now: Date.now(),
+      allowed: deploymentFilter(principal, embeddingsReq.model, group),
     });
     assertRoutable(plan);
     const timeouts = timeoutsFor(ctx, group);
     const signal = requestSignal(abortOnClose(req, res).signal, timeouts.totalMs);
-    const record = baseRecord(state, { req: shape, group, plan });
+    const record = baseRecord(state, { req: shape, group, plan, principal });
     record.operation = 'embeddings';
+    const governance = this.deps.governance?.();
+    const admitted =
+      governance && principal.kind === 'key'
+        ? await admit(governance, principal, state.requestId, { ...shape, max_tokens: 1 }, plan.strategy, firstCandidate(plan), Date.now(), Math.ceil(raw.length / 3))
+        : undefined;
     const executor = new PlanExecutor(plan, signal, executorOptions(ctx, this.deps.health, plan.strategy, options), async (attempt) => {
+      if (governance) await coverAttempt(governance, admitted, attempt.deployment);
       const { adapter, target } = attempt.deployment;
       if (!adapter.embeddingsRequest || !adapter.embeddingsResponse) {
         throw new GatewayError('bad_request', `${target.endpoint.name} does not offer embeddings`, { code: 'unsupported_operation' });
@@ -263,7 +295,7 @@ export class CompletionService {
     try {
       result = await executor.execute();
     } catch (err) {
-      this.fail(record, state, executor.attempts, err, false);
+      await this.fail(record, state, executor.attempts, err, false, admitted);
       throw err;
     }
     const deployment = result.attempt.deployment;
@@ -271,11 +303,19 @@ export class CompletionService {
     this.deps.health.get(deployment.id).onSuccess(Date.now(), { ttftMs: duration, durationMs: duration, completionTokens: 0, totalTokens: result.value.usage.total_tokens });
     const usage: Usage = { prompt_tokens: result.value.usage.prompt_tokens, completion_tokens: 0, total_tokens: result.value.usage.total_tokens };
     const cost = this.finish(record, state, executor.attempts, deployment, usage);
-    sendJson(res, 200, result.value, this.headers(deployment, executor.attempts, plan, cost));
+    if (governance) await settle(governance, admitted, cost, usage.total_tokens, Date.now());
+    sendJson(res, 200, result.value, this.headers(deployment, executor.attempts, plan, cost, admitted?.headers));
   }
 
-  private headers(deployment: Deployment, attempts: readonly AttemptLog[], plan: RoutePlan, cost: number | undefined): Record<string, string> {
+  private headers(
+    deployment: Deployment,
+    attempts: readonly AttemptLog[],
+    plan: RoutePlan,
+    cost: number | undefined,
+    extra?: Record<string, string>,
+  ): Record<string, string> {
     const headers: Record<string, string> = {
+      ...extra,
       'x-switchyard-provider': deployment.target.endpoint.name,
       'x-switchyard-model': deployment.target.model,
       'x-switchyard-deployment': deployment.id,
@@ -289,13 +329,15 @@ export class CompletionService {
     return headers;
   }
 
-  /** Records a request that failed before any response was committed. */
-  private fail(record: UsageRecord, state: RequestState, attempts: readonly AttemptLog[], err: unknown, clientGone: boolean): void {
+  /** Records a request that failed before any response was committed, and releases what it held. */
+  private async fail(record: UsageRecord, state: RequestState, attempts: readonly AttemptLog[], err: unknown, clientGone: boolean, admitted?: Admitted): Promise<void> {
     const error = asGatewayError(err);
     record.errorClass = error.errorClass;
     record.clientAbandoned = clientGone;
     record.status = clientGone ? 499 : error.status;
     this.finish(record, state, attempts, attempts.at(-1)?.deployment, undefined);
+    const governance = this.deps.governance?.();
+    if (governance) await settle(governance, admitted, 0, 0, Date.now());
   }
 
   /** Completes and queues the usage record; returns the request's cost in USD. */
@@ -321,13 +363,18 @@ export class CompletionService {
   }
 }
 
-function baseRecord(state: RequestState, routed: Pick<Routed, 'req' | 'group' | 'plan'>): UsageRecord {
+function baseRecord(state: RequestState, routed: Pick<Routed, 'req' | 'group' | 'plan' | 'principal'>): UsageRecord {
+  const who = routed.principal.kind === 'key' ? routed.principal : undefined;
   return {
     requestId: state.requestId,
     ts: state.ts,
     dialect: state.dialect.name as DialectName,
     operation: 'chat',
     requestedModel: routed.req.model,
+    orgId: who?.org.id,
+    teamId: who?.team?.id,
+    userId: who?.user?.id,
+    keyId: who?.key.id,
     modelGroup: routed.group.name,
     strategy: routed.plan.strategy,
     candidates: compactCandidates(routed.plan),
@@ -343,6 +390,11 @@ function baseRecord(state: RequestState, routed: Pick<Routed, 'req' | 'group' | 
     attempts: 0,
     clientAbandoned: false,
   };
+}
+
+function firstCandidate(plan: RoutePlan): Deployment | undefined {
+  for (const tier of plan.tiers) if (tier.order.length > 0) return tier.order[0].deployment;
+  return undefined;
 }
 
 /**

@@ -15,14 +15,24 @@ import { HealthRegistry } from '../routing/health/index.ts';
 import { ActiveProber } from '../routing/probes.ts';
 import type { ModelGroup, Registry } from '../routing/registry.ts';
 import type { UsageSink } from '../usage/record.ts';
-import { KeyAuthenticator } from './auth.ts';
+import { GovernanceDirectory } from '../governance/directory.ts';
+import { PrincipalResolver, type Principal } from '../governance/principal.ts';
+import type { GovernanceRuntime } from '../governance/runtime.ts';
+import { modelAllowed } from './admission.ts';
+import { presentedKey } from './auth.ts';
 import { CompletionService, type RequestState } from './completions.ts';
 import { sendJson } from './http.ts';
 import { buildRoutingContext, modelNotFound, type RoutingContext } from './routing-context.ts';
 
 interface Snapshot {
   routing: RoutingContext;
-  auth: KeyAuthenticator;
+  /** Master key only, when governance is not attached. */
+  masterOnly: PrincipalResolver;
+}
+
+/** Serves `/admin/v1/…`; attached with governance. */
+export interface AdminHandler {
+  handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void>;
 }
 
 export interface GatewayOptions {
@@ -30,6 +40,9 @@ export interface GatewayOptions {
   catalog?: Catalog;
   usageSink?: UsageSink;
   logger?: Logger;
+  /** Virtual keys, budgets, rate limits and policies; without it only the master key is accepted. */
+  governance?: GovernanceRuntime;
+  admin?: AdminHandler;
 }
 
 const noopSink: UsageSink = { record() {}, async flush() {}, async close() {} };
@@ -46,13 +59,17 @@ export class Gateway {
   private readonly prober: ActiveProber;
   private inFlight = 0;
   private closing = false;
+  governance: GovernanceRuntime | undefined;
+  admin: AdminHandler | undefined;
 
   constructor(options: GatewayOptions) {
     this.catalog = options.catalog ?? Catalog.default();
     this.usage = options.usageSink ?? noopSink;
     this.logger = options.logger;
+    this.governance = options.governance;
+    this.admin = options.admin;
     this.snapshot = this.buildSnapshot(options.config, undefined);
-    this.completions = new CompletionService({ pools: this.pools, health: this.health, usage: this.usage });
+    this.completions = new CompletionService({ pools: this.pools, health: this.health, usage: this.usage, governance: () => this.governance });
     this.prober = new ActiveProber(this.pools, this.health, () => this.snapshot.routing);
     this.prober.configure();
     this.server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 30_000, requestTimeout: 0 }, (req, res) => {
@@ -75,9 +92,10 @@ export class Gateway {
   }
 
   private buildSnapshot(config: SwitchyardConfig, affinity: RoutingContext['router']['affinity'] | undefined): Snapshot {
+    this.governance?.reconfigure(config.governance, config.server.master_key);
     return {
       routing: buildRoutingContext(config, this.catalog, this.health, affinity),
-      auth: new KeyAuthenticator(config.server.master_key),
+      masterOnly: new PrincipalResolver(new GovernanceDirectory(), config.server.master_key),
     };
   }
 
@@ -104,6 +122,7 @@ export class Gateway {
     this.server.closeAllConnections();
     await closed;
     await this.usage.close();
+    await this.governance?.close();
     await this.pools.close();
   }
 
@@ -129,30 +148,35 @@ export class Gateway {
     }
   }
 
+  /** The caller: the master key, or a virtual key when governance is attached. */
+  authenticate(req: IncomingMessage): Principal {
+    const resolver = this.governance?.resolver ?? this.snapshot.masterOnly;
+    return resolver.resolve(presentedKey(req), Date.now());
+  }
+
   private async route(req: IncomingMessage, res: ServerResponse, path: string, state: RequestState): Promise<void> {
     const method = req.method ?? 'GET';
-    const { routing, auth } = this.snapshot;
+    const { routing } = this.snapshot;
     switch (path) {
       case '/v1/chat/completions':
       case '/chat/completions':
       case '/v1/messages':
         requireMethod(method, 'POST');
-        auth.authenticate(req);
-        return this.completions.chat(routing, req, res, state);
+        return this.completions.chat(routing, this.authenticate(req), req, res, state);
       case '/v1/embeddings':
       case '/embeddings':
         requireMethod(method, 'POST');
-        auth.authenticate(req);
-        return this.completions.embeddings(routing, req, res, state);
+        return this.completions.embeddings(routing, this.authenticate(req), req, res, state);
       case '/v1/route/explain':
         requireMethod(method, 'POST');
-        auth.authenticate(req);
-        return this.completions.explain(routing, req, res, state.dialect);
+        return this.completions.explain(routing, this.authenticate(req), req, res, state.dialect);
       case '/v1/models':
-      case '/models':
+      case '/models': {
         requireMethod(method, 'GET');
-        auth.authenticate(req);
-        return sendJson(res, 200, { object: 'list', data: routing.registry.groups.map(modelObject) });
+        const principal = this.authenticate(req);
+        const visible = routing.registry.groups.filter((g) => modelAllowed(principal, g, g.name));
+        return sendJson(res, 200, { object: 'list', data: visible.map(modelObject) });
+      }
       case '/health/live':
         return sendJson(res, 200, { status: 'ok' });
       case '/health/ready':
@@ -160,11 +184,15 @@ export class Gateway {
     }
     if (path.startsWith('/v1/models/')) {
       requireMethod(method, 'GET');
-      auth.authenticate(req);
+      const principal = this.authenticate(req);
       const id = decodeURIComponent(path.slice('/v1/models/'.length));
       const group = routing.registry.resolve(id);
-      if (!group) throw modelNotFound(id);
+      if (!group || !modelAllowed(principal, group, id)) throw modelNotFound(id);
       return sendJson(res, 200, { ...modelObject(group), id });
+    }
+    if (path.startsWith('/admin/v1/')) {
+      if (!this.admin) throw new GatewayError('not_found', 'the admin API is not enabled on this gateway', { code: 'admin_disabled' });
+      return this.admin.handle(req, res, path);
     }
     throw new GatewayError('not_found', `no route for ${method} ${path}`, { code: 'unknown_route' });
   }
@@ -179,6 +207,7 @@ export class Gateway {
     const headers: Record<string, string> = {};
     if (error.retryAfterMs !== undefined && error.status === 429) headers['retry-after'] = String(Math.ceil(error.retryAfterMs / 1000));
     if (error.errorClass === 'payload_too_large') headers.connection = 'close';
+    if (error.headers) Object.assign(headers, error.headers);
     sendJson(res, error.status, state.dialect.renderError(error), headers);
   }
 }

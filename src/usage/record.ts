@@ -8,6 +8,11 @@ export interface UsageRecord {
   dialect: DialectName;
   operation: 'chat' | 'embeddings';
   requestedModel: string;
+  /** Who: empty for the master key. */
+  orgId?: string;
+  teamId?: string;
+  userId?: string;
+  keyId?: string;
   modelGroup?: string;
   /** Routing strategy applied. */
   strategy?: string;

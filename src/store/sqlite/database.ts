@@ -49,6 +49,16 @@ const MIGRATIONS: Migration[] = [
       ALTER TABLE usage_records ADD COLUMN route_reason TEXT;
     `,
   },
+  {
+    version: 3,
+    sql: `
+      ALTER TABLE usage_records ADD COLUMN org_id TEXT;
+      ALTER TABLE usage_records ADD COLUMN team_id TEXT;
+      ALTER TABLE usage_records ADD COLUMN user_id TEXT;
+      ALTER TABLE usage_records ADD COLUMN key_id TEXT;
+      CREATE INDEX usage_records_key ON usage_records (key_id, ts);
+    `,
+  },
 ];
 
 export function openDatabase(path: string): SqliteDatabase {
