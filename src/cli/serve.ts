@@ -5,7 +5,9 @@ import { dirname, join } from 'node:path';
 import { pino } from 'pino';
 import { ConfigError, describeEnvProviders, loadConfig, mergeEnvProviders, parseConfig, type SwitchyardConfig } from '../config/index.ts';
 import { registryWarnings } from '../routing/registry.ts';
+import { GovernanceRuntime } from '../governance/runtime.ts';
 import { Gateway } from '../server/gateway.ts';
+import { openPostgresGovernanceStore, openSqliteGovernanceStore } from '../store/governance/open.ts';
 import { openDatabase } from '../store/sqlite/database.ts';
 import { SqliteUsageSink } from '../store/sqlite/usage-sink.ts';
 import { startDemoProviders, type DemoProviders } from './demo.ts';
@@ -86,7 +88,9 @@ export async function serve(options: ServeOptions): Promise<void> {
 
   const db = openDatabase(config.storage.sqlite);
   const usageSink = new SqliteUsageSink(db);
-  const gateway = new Gateway({ config, usageSink, logger });
+  const governanceStore = config.storage.postgres ? openPostgresGovernanceStore(config.storage.postgres) : openSqliteGovernanceStore(db);
+  const governance = await GovernanceRuntime.open({ store: governanceStore, config: config.governance, masterKey: server.master_key, logger });
+  const gateway = new Gateway({ config, usageSink, logger, governance });
   for (const warning of registryWarnings(gateway.registry)) logger.warn(warning);
   const { url } = await gateway.listen(server.port, server.host);
   banner([
