@@ -1,26 +1,35 @@
 // A first-token deadline: aborts an upstream attempt that has produced nothing within `ms`. A plain
 // timer rather than undici's headersTimeout, whose coarse clock rounds sub-second timeouts up to ~1 s,
 // and which cannot cover a stream that sends headers at once but its first token much later.
+import { LinkedAbort } from '../core/abort.ts';
 import { GatewayError } from '../core/errors.ts';
 
 export class FirstTokenDeadline {
-  readonly signal: AbortSignal;
-  private readonly controller = new AbortController();
+  private readonly link: LinkedAbort;
+  private firedFlag = false;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(parent: AbortSignal, ms: number) {
-    this.signal = AbortSignal.any([parent, this.controller.signal]);
-    this.timer = setTimeout(() => this.controller.abort(), ms);
+    this.link = new LinkedAbort(parent);
+    this.timer = setTimeout(() => {
+      this.firedFlag = true;
+      this.link.abort();
+    }, ms);
   }
 
-  /** The first token arrived: the deadline no longer applies. */
+  /** Aborts with the attempt, or when no first token came in time. */
+  get signal(): AbortSignal {
+    return this.link.signal;
+  }
+
+  /** The first token arrived: the deadline no longer applies (the signal still follows the attempt). */
   clear(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
   }
 
   get fired(): boolean {
-    return this.controller.signal.aborted;
+    return this.firedFlag;
   }
 
   /** The error to report when `fired`; otherwise the original one. */

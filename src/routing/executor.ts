@@ -2,6 +2,7 @@
 // for (retry the same deployment, the next deployment, the next model group, or fail), exponential
 // backoff with full jitter that honours Retry-After, and optional hedging.
 import type { FailoverAction, RoutingConfig } from '../config/routing-schema.ts';
+import { LinkedAbort } from '../core/abort.ts';
 import { asGatewayError, GatewayError, type ErrorClass } from '../core/errors.ts';
 import type { Deployment } from './registry.ts';
 import type { RoutePlan } from './router.ts';
@@ -75,9 +76,9 @@ export function failoverPolicy(config: RoutingConfig): (errorClass: ErrorClass) 
   return (errorClass) => table[errorClass];
 }
 
-/** Joins the client's abort signal with the request's total timeout. */
-export function requestSignal(client: AbortSignal, totalMs: number): AbortSignal {
-  return AbortSignal.any([client, AbortSignal.timeout(totalMs)]);
+/** The request's lifetime: aborts when the client leaves or the total timeout passes; dispose at the end. */
+export function requestLifetime(client: AbortSignal, totalMs: number): LinkedAbort {
+  return new LinkedAbort(client, totalMs);
 }
 
 /** Full jitter: uniform in [0, min(max, base·2^n)], but never shorter than a Retry-After. */
@@ -104,7 +105,7 @@ type AttemptOutcome<T> = { ok: true; result: { attempt: Attempt; value: T } } | 
 
 interface Running<T> {
   attempt: Attempt;
-  controller: AbortController;
+  controller: LinkedAbort;
   promise: Promise<{ ok: true; value: T } | { ok: false; error: GatewayError }>;
 }
 
@@ -212,13 +213,15 @@ export class PlanExecutor<T> {
   }
 
   private start(deployment: Deployment, hedge: boolean): Running<T> {
-    const controller = new AbortController();
-    const signal = AbortSignal.any([this.signal, controller.signal]);
-    const attempt: Attempt = { deployment, signal, startedAt: performance.now(), hedge };
+    const controller = new LinkedAbort(this.signal);
+    const attempt: Attempt = { deployment, signal: controller.signal, startedAt: performance.now(), hedge };
     this.options.health.get(deployment.id).onStart(Date.now());
     const promise = this.run(attempt).then(
       (value) => ({ ok: true as const, value }),
-      (err: unknown) => ({ ok: false as const, error: asGatewayError(err) }),
+      (err: unknown) => {
+        controller.dispose();
+        return { ok: false as const, error: asGatewayError(err) };
+      },
     );
     return { attempt, controller, promise };
   }
@@ -227,7 +230,7 @@ export class PlanExecutor<T> {
     const { attempt } = running;
     const health = this.options.health.get(attempt.deployment.id);
     // A hedge loser or a client that left is not the deployment's fault; the total timeout is.
-    const abandoned = running.controller.signal.aborted || (this.signal.aborted && !timedOut(this.signal));
+    const abandoned = (running.controller.signal.aborted && !this.signal.aborted) || (this.signal.aborted && !timedOut(this.signal));
     if (abandoned) health.onAbandon(Date.now());
     else health.onFailure(Date.now(), error.errorClass, error.retryAfterMs);
     this.attempts.push({ deployment: attempt.deployment, error, ms: performance.now() - attempt.startedAt, hedge: attempt.hedge, abandoned });

@@ -9,7 +9,7 @@ import { parseEmbeddingsRequest } from '../dialects/openai/request.ts';
 import type { DialectName, IngressDialect } from '../dialects/types.ts';
 import { FirstTokenDeadline } from '../providers/deadline.ts';
 import type { UpstreamPools } from '../providers/upstream.ts';
-import { fallbackReason, PlanExecutor, requestSignal, type Attempt, type AttemptLog } from '../routing/executor.ts';
+import { fallbackReason, PlanExecutor, requestLifetime, type Attempt, type AttemptLog } from '../routing/executor.ts';
 import type { HealthRegistry } from '../routing/health/index.ts';
 import type { Deployment, ModelGroup } from '../routing/registry.ts';
 import { takeRouteOptions, type RouteOptions } from '../routing/route-options.ts';
@@ -147,7 +147,7 @@ export class CompletionService {
     const { plan, group, options } = routed;
     const timeouts = timeoutsFor(ctx, group);
     const client = abortOnClose(req, res);
-    const signal = requestSignal(client.signal, timeouts.totalMs);
+    const signal = lifetimeUntilClose(client.signal, timeouts.totalMs, res);
     const record = baseRecord(state, routed);
     const execOptions = executorOptions(ctx, this.deps.health, plan.strategy, options);
     const governance = this.deps.governance?.();
@@ -269,7 +269,7 @@ export class CompletionService {
     });
     assertRoutable(plan);
     const timeouts = timeoutsFor(ctx, group);
-    const signal = requestSignal(abortOnClose(req, res).signal, timeouts.totalMs);
+    const signal = lifetimeUntilClose(abortOnClose(req, res).signal, timeouts.totalMs, res);
     const record = baseRecord(state, { req: shape, group, plan, principal });
     record.operation = 'embeddings';
     const governance = this.deps.governance?.();
@@ -417,6 +417,13 @@ function checkContextWindow(groups: readonly ModelGroup[], req: ChatRequest, bod
       { code: 'context_length_exceeded', param: 'messages' },
     );
   }
+}
+
+/** The request's signal (client gone or total timeout); its timer is released when the response closes. */
+function lifetimeUntilClose(client: AbortSignal, totalMs: number, res: ServerResponse): AbortSignal {
+  const lifetime = requestLifetime(client, totalMs);
+  res.once('close', () => lifetime.dispose());
+  return lifetime.signal;
 }
 
 /** An AbortController that fires when the client goes away before the response is complete. */
