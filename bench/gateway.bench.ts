@@ -172,9 +172,8 @@ function report(rows: Row[], unloaded: Record<string, unknown> & { addedP50Ms: n
   lines.push('', `Unloaded, sequential (${SEQUENTIAL} requests): added p50 ${unloaded.addedP50Ms.toFixed(3)} ms, added p99 ${unloaded.addedP99Ms.toFixed(3)} ms.`, '');
   const markdown = lines.join('\n');
   process.stdout.write(`${markdown}\n`);
-  const stamp = date.replace(/[:.]/g, '-');
-  writeFileSync(join(ROOT, 'bench/results', `gateway-${stamp}.md`), markdown);
-  writeFileSync(join(ROOT, 'bench/results', `gateway-${stamp}.json`), JSON.stringify({ date, duration: DURATION, rows, unloaded }, null, 2));
+  writeFileSync(join(ROOT, 'bench/results', 'gateway-latest.md'), markdown);
+  writeFileSync(join(ROOT, 'bench/results', 'gateway-latest.json'), JSON.stringify({ date, duration: DURATION, rows, unloaded }, null, 2));
 }
 
 await main();
