@@ -1,5 +1,6 @@
 // The `switchyard` command.
 import { Command, InvalidArgumentError } from 'commander';
+import { registerAdminCommands } from './admin.ts';
 import { serve } from './serve.ts';
 import { simulate } from './simulate.ts';
 
@@ -65,6 +66,7 @@ export function buildProgram(): Command {
       await simulate(opts);
     });
 
+  registerAdminCommands(program);
   return program;
 }
 

@@ -2,10 +2,13 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { ConfigError, describeEnvProviders, loadConfig, mergeEnvProviders, parseConfig, type SwitchyardConfig } from '../config/index.ts';
 import { registryWarnings } from '../routing/registry.ts';
+import { AdminApi } from '../admin/api.ts';
+import { reconcileDeclared } from '../governance/reconcile.ts';
 import { GovernanceRuntime } from '../governance/runtime.ts';
+import { GovernanceService } from '../governance/service.ts';
 import { Gateway } from '../server/gateway.ts';
 import { openPostgresGovernanceStore, openSqliteGovernanceStore } from '../store/governance/open.ts';
 import { openDatabase } from '../store/sqlite/database.ts';
@@ -38,6 +41,14 @@ function quickstartMasterKey(sqlitePath: string): { key: string; generated: bool
 
 function banner(lines: string[]): void {
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** Teams and keys declared in the config file, reconciled into the store. */
+async function reconcile(service: GovernanceService, config: SwitchyardConfig, logger: Logger): Promise<void> {
+  if (config.teams.length === 0 && config.keys.length === 0) return;
+  const result = await reconcileDeclared(service, { teams: config.teams, keys: config.keys }, 'config');
+  for (const warning of result.warnings) logger.warn(warning);
+  logger.info({ created: result.created.length, updated: result.updated.length, revoked: result.revoked.length }, 'declared teams and keys reconciled');
 }
 
 export async function serve(options: ServeOptions): Promise<void> {
@@ -90,7 +101,10 @@ export async function serve(options: ServeOptions): Promise<void> {
   const usageSink = new SqliteUsageSink(db);
   const governanceStore = config.storage.postgres ? openPostgresGovernanceStore(config.storage.postgres) : openSqliteGovernanceStore(db);
   const governance = await GovernanceRuntime.open({ store: governanceStore, config: config.governance, masterKey: server.master_key, logger });
-  const gateway = new Gateway({ config, usageSink, logger, governance });
+  const service = new GovernanceService({ store: governance.store, directory: governance.directory, counters: governance.counters });
+  await service.ensureDefaultOrg({ timezone: config.governance.timezone });
+  await reconcile(service, config, logger);
+  const gateway = new Gateway({ config, usageSink, logger, governance, admin: new AdminApi(service, governance.resolver) });
   for (const warning of registryWarnings(gateway.registry)) logger.warn(warning);
   const { url } = await gateway.listen(server.port, server.host);
   banner([
@@ -101,11 +115,14 @@ export async function serve(options: ServeOptions): Promise<void> {
     ...notes,
   ]);
 
-  process.on('SIGHUP', () => {
+  process.on('SIGHUP', async () => {
     if (!options.config) return;
     try {
       const next = readConfig(options.config);
-      gateway.reload({ ...next, server: { ...next.server, port: server.port, host: server.host, master_key: next.server.master_key ?? server.master_key } });
+      const merged = { ...next, server: { ...next.server, port: server.port, host: server.host, master_key: next.server.master_key ?? server.master_key } };
+      gateway.reload(merged);
+      gateway.admin = new AdminApi(service, governance.resolver);
+      await reconcile(service, merged, logger);
       logger.info({ config: options.config }, 'configuration reloaded');
     } catch (err) {
       logger.error({ err: err instanceof Error ? err.message : String(err) }, 'reload failed; keeping the previous configuration');

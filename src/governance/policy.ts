@@ -56,7 +56,8 @@ interface CompiledPolicy {
   maxPricePerMtok: number | undefined;
 }
 
-// Policies are immutable objects loaded with their org/team/key; compiling each one once is enough.
+// Policies are compiled once per object (by identity): replace a policy object to change it, never
+// mutate it in place, or the compiled form goes stale.
 const compiled = new WeakMap<AccessPolicy, CompiledPolicy>();
 
 function compile(policy: AccessPolicy): CompiledPolicy {
@@ -80,7 +81,8 @@ function compile(policy: AccessPolicy): CompiledPolicy {
  * level has none): every level's allow list must admit the model, any level's deny list refuses it,
  * strategies and providers must be allowed by every level that lists them, and the lowest price cap
  * wins. An empty allow list (`allowModels: []`) admits nothing. Cache the result per key when you can;
- * it only combines pre-compiled parts, so building it per request is also cheap.
+ * it only combines pre-compiled parts, so building it per request is also cheap. Policy objects are
+ * compiled once by identity: replace them on change, do not mutate them.
  */
 export function effectivePolicy(policies: ReadonlyArray<AccessPolicy | undefined>): EffectivePolicy {
   const allow: AllowList[] = [];
