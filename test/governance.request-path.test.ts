@@ -170,6 +170,40 @@ describe('rate limits', () => {
   });
 });
 
+describe('budget alerts', () => {
+  it('a crossed threshold is delivered to the webhook, signed with HMAC', async () => {
+    const { createServer } = await import('node:http');
+    const { verifySignature } = await import('../src/governance/webhooks.ts');
+    const received: Array<{ body: string; signature: string }> = [];
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        received.push({ body, signature: String(req.headers['x-switchyard-signature']) });
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+    const port = (receiver.address() as { port: number }).port;
+    const secret = 'whsec-test-0123456789abcdef';
+    runtime.reconfigure({ timezone: 'UTC', alerts: { webhook_url: `http://127.0.0.1:${port}/hook`, webhook_secret: secret } }, MASTER);
+    try {
+      const { secret: key } = await makeKey({}, { maxUsd: 0.01, period: 'daily', hard: false });
+      expect((await chat(key)).status).toBe(200);
+      for (let i = 0; i < 100 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(received).toHaveLength(1);
+      const event = JSON.parse(received[0].body) as { type: string; threshold: number };
+      expect(event.type).toBe('budget.threshold');
+      expect(event.threshold).toBe(1);
+      expect(verifySignature(secret, received[0].signature, received[0].body, Math.floor(Date.now() / 1000))).toBe(true);
+      expect(verifySignature('wrong-secret-0123456789', received[0].signature, received[0].body, Math.floor(Date.now() / 1000))).toBe(false);
+    } finally {
+      runtime.reconfigure({ timezone: 'UTC', alerts: {} }, MASTER);
+      receiver.close();
+    }
+  });
+});
+
 describe('access policies and key lifecycle', () => {
   it('a key restricted to *-mini sees and uses only those models', async () => {
     const { secret } = await makeKey({ policy: { allowModels: ['*-mini'] } });
