@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import type { ChatRequest } from '../core/canonical.ts';
+import { FeedbackBook, taskCluster, type LearningConfig } from './feedback.ts';
+
+const ask = (content: string): ChatRequest => ({ model: 'auto', messages: [{ role: 'user', content }] });
+const ON: LearningConfig = { enabled: true, min_samples: 5, target_success: 0.8, max_shift: 0.2 };
+
+describe('taskCluster', () => {
+  it('labels code, maths, multiple choice, translation, extraction, writing and chat', () => {
+    expect(taskCluster(ask('```js\nconst x = 1;\n``` why does this fail?'))).toBe('code');
+    expect(taskCluster(ask('Solve 3x + 5 = 20 for x'))).toBe('math');
+    expect(taskCluster(ask('Which is a mammal?\nA) shark\nB) whale\nC) trout\nD) eel'))).toBe('choice');
+    expect(taskCluster(ask('Translate this into French: good morning'))).toBe('translation');
+    expect(taskCluster(ask('Extract all dates from the text below'))).toBe('extraction');
+    expect(taskCluster(ask('Write a short poem about rivers'))).toBe('writing');
+    expect(taskCluster(ask('hello there'))).toBe('chat');
+  });
+});
+
+describe('FeedbackBook', () => {
+  it('finds recent requests, forgetting the oldest beyond its bound', () => {
+    const book = new FeedbackBook(2);
+    book.remember('a', { cluster: 'chat', model: 'm' });
+    book.remember('b', { cluster: 'chat', model: 'm' });
+    book.remember('c', { cluster: 'chat', model: 'm' });
+    expect(book.lookup('a')).toBeUndefined();
+    expect(book.lookup('c')).toEqual({ cluster: 'chat', model: 'm' });
+  });
+
+  it('aggregates outcomes per cluster and model', () => {
+    const book = new FeedbackBook();
+    book.record({ cluster: 'math', model: 'mini' }, 1);
+    book.record({ cluster: 'math', model: 'mini' }, 0);
+    book.record({ cluster: 'math', model: 'mini' }, 0.9);
+    expect(book.stats()).toEqual([{ cluster: 'math', model: 'mini', n: 3, success_rate: 2 / 3 }]);
+  });
+
+  it('shifts the knob per cluster from the cheap tiers\u2019 success, only when enabled and with enough samples', () => {
+    const book = new FeedbackBook();
+    for (let i = 0; i < 4; i++) book.record({ cluster: 'chat', model: 'mini', tier: 'economy' }, 1);
+    expect(book.shift('chat', ON)).toBe(0); // below min_samples
+    book.record({ cluster: 'chat', model: 'mini', tier: 'economy' }, 1);
+    expect(book.shift('chat', ON)).toBeCloseTo(-0.2, 10); // cheap models always succeed: fewer to premium, capped
+    for (let i = 0; i < 10; i++) book.record({ cluster: 'math', model: 'mini', tier: 'standard' }, 0);
+    expect(book.shift('math', ON)).toBeCloseTo(0.2, 10); // cheap models fail: more to premium
+    for (let i = 0; i < 10; i++) book.record({ cluster: 'code', model: 'big', tier: 'premium' }, 0);
+    expect(book.shift('code', ON)).toBe(0); // premium outcomes say nothing about cheap tiers
+    expect(book.shift('chat', { ...ON, enabled: false })).toBe(0);
+  });
+});
