@@ -20,6 +20,9 @@ export interface UsageRecord {
   candidates?: string;
   /** Why the first candidate was chosen (strategy and balancer, affinity, degraded). */
   routeReason?: string;
+  /** `model: "auto"`: the classifier's score and the quality tier it required. */
+  complexity?: number;
+  autoTier?: string;
   deployment?: string;
   provider?: string;
   providerModel?: string;

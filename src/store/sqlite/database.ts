@@ -59,6 +59,13 @@ const MIGRATIONS: Migration[] = [
       CREATE INDEX usage_records_key ON usage_records (key_id, ts);
     `,
   },
+  {
+    version: 4,
+    sql: `
+      ALTER TABLE usage_records ADD COLUMN complexity REAL;
+      ALTER TABLE usage_records ADD COLUMN auto_tier TEXT;
+    `,
+  },
 ];
 
 export function openDatabase(path: string): SqliteDatabase {
