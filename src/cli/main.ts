@@ -1,6 +1,7 @@
 // The `switchyard` command.
 import { Command, InvalidArgumentError } from 'commander';
 import { registerAdminCommands } from './admin.ts';
+import { classify } from './classify.ts';
 import { serve } from './serve.ts';
 import { simulate } from './simulate.ts';
 
@@ -64,6 +65,13 @@ export function buildProgram(): Command {
     .option('--seed <n>', 'seed for the fault dice', int)
     .action(async (opts) => {
       await simulate(opts);
+    });
+
+  program
+    .command('classify')
+    .description('score prompts for auto-routing: JSON lines {"id","prompt"|"messages"} on stdin → {"id","score"} on stdout')
+    .action(async () => {
+      await classify(process.stdin, process.stdout);
     });
 
   registerAdminCommands(program);

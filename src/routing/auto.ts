@@ -66,11 +66,15 @@ function synthetic(name: string, deployments: Deployment[], template: ModelGroup
   };
 }
 
-/** Required tier from the prompt's percentile: the top `q` share goes premium, the next half-share standard. */
+/**
+ * Required tier from the prompt's percentile among training prompts: with knob `q`, the hardest `q`
+ * share needs premium, the next `q` share standard, the rest economy. So q = 0 sends everything to
+ * the cheapest qualifying models and q ≥ 0.5 leaves no economy traffic.
+ */
 export function requiredTier(percentile: number, qualityTarget: number): QualityTier {
-  const premiumFrom = 1 - qualityTarget;
-  if (percentile >= premiumFrom) return 'premium';
-  if (percentile >= premiumFrom / 2) return 'standard';
+  if (qualityTarget <= 0) return 'economy';
+  if (percentile >= 1 - qualityTarget) return 'premium';
+  if (percentile >= 1 - 2 * qualityTarget) return 'standard';
   return 'economy';
 }
 

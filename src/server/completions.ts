@@ -17,6 +17,9 @@ import type { RoutePlan } from '../routing/router.ts';
 import type { Principal } from '../governance/principal.ts';
 import type { GovernanceRuntime } from '../governance/runtime.ts';
 import type { UsageRecord, UsageSink } from '../usage/record.ts';
+import { isAutoModel, type AutoDecision, type QualityTier } from '../routing/auto.ts';
+import { taskCluster, type FeedbackBook } from '../routing/feedback.ts';
+import type { StrategyName } from '../config/routing-schema.ts';
 import { admit, coverAttempt, deploymentFilter, modelAllowed, settle, type Admitted } from './admission.ts';
 import { parseJsonBody, readBody, sendJson } from './http.ts';
 import {
@@ -47,6 +50,7 @@ export interface CompletionDeps {
   usage: UsageSink;
   /** Budgets, rate limits and policies of virtual keys; absent = master key only. */
   governance?: () => GovernanceRuntime | undefined;
+  feedback: FeedbackBook;
 }
 
 interface Routed {
@@ -58,6 +62,7 @@ interface Routed {
   group: ModelGroup;
   plan: RoutePlan;
   bodyBytes: number;
+  auto?: AutoDecision;
 }
 
 interface UnaryResult {
@@ -86,6 +91,8 @@ export class CompletionService {
     const body = parseJsonBody(raw) as Record<string, unknown>;
     const chatReq = dialect.parseChat(body);
     const options = takeRouteOptions(body, chatReq, { strategy: header(req, 'x-switchyard-strategy'), session: header(req, 'x-switchyard-session-id') });
+    const keyStrategy = principal.kind === 'key' ? principal.defaultStrategy : undefined;
+    if (isAutoModel(chatReq.model) && !ctx.registry.resolve(chatReq.model)) return this.routeAuto(ctx, principal, body, chatReq, options, raw.length, keyStrategy);
     const group = resolveGroup(ctx.registry, chatReq.model, 'chat');
     if (!modelAllowed(principal, group, chatReq.model)) throw modelNotFound(chatReq.model);
     const fallbacks = resolveFallbacks(ctx.registry, group, options).filter((g) => modelAllowed(principal, g, g.name));
@@ -95,12 +102,49 @@ export class CompletionService {
       group,
       fallbacks,
       options,
-      strategy: strategyFor(ctx, group, options, principal.kind === 'key' ? principal.defaultStrategy : undefined),
+      strategy: strategyFor(ctx, group, options, keyStrategy),
       promptTokens: approxPromptTokens(chatReq),
       now: Date.now(),
       allowed: deploymentFilter(principal, chatReq.model, group),
     });
     return { ctx, principal, body, req: chatReq, options, group, plan, bodyBytes: raw.length };
+  }
+
+  /**
+   * `model: "auto"` (and auto:cost, auto:balanced, auto:quality): the classifier's score sets the
+   * minimum quality tier; the strategy then chooses among the models that reach it, lower tiers
+   * serving only as fallbacks. Each model keeps its own access policy.
+   */
+  private routeAuto(
+    ctx: RoutingContext,
+    principal: Principal,
+    body: Record<string, unknown>,
+    chatReq: ChatRequest,
+    options: RouteOptions,
+    bodyBytes: number,
+    keyStrategy: StrategyName | undefined,
+  ): Routed {
+    const cluster = taskCluster(chatReq);
+    const shift = this.deps.feedback.shift(cluster, ctx.config.routing.auto.learning);
+    const auto = ctx.auto().decide(chatReq, chatReq.model, { qualityTarget: options.qualityTarget, strategy: options.strategy ?? keyStrategy, shift });
+    const allowed = (d: Deployment): boolean => {
+      const group = ctx.registry.resolve(d.group);
+      if (!group || !modelAllowed(principal, group, group.name)) return false;
+      const filter = deploymentFilter(principal, group.name, group);
+      return filter ? filter(d) : true;
+    };
+    checkContextWindow([auto.group, ...auto.fallbacks], chatReq, bodyBytes);
+    const plan = ctx.router.plan({
+      req: chatReq,
+      group: auto.group,
+      fallbacks: auto.fallbacks,
+      options,
+      strategy: options.strategy ?? auto.strategy,
+      promptTokens: approxPromptTokens(chatReq),
+      now: Date.now(),
+      allowed,
+    });
+    return { ctx, principal, body, req: chatReq, options, group: auto.group, plan, bodyBytes, auto };
   }
 
   async explain(ctx: RoutingContext, principal: Principal, req: IncomingMessage, res: ServerResponse, dialect: IngressDialect): Promise<void> {
@@ -158,7 +202,7 @@ export class CompletionService {
     const covered = async (deployment: Deployment): Promise<void> => {
       if (governance) await coverAttempt(governance, admitted, deployment);
     };
-    const extraHeaders = admitted?.headers;
+    const extraHeaders = routed.auto ? { ...admitted?.headers, ...autoHeaders(routed.auto) } : admitted?.headers;
 
     if (routed.req.stream) {
       const executor = new PlanExecutor<PrimedStream>(plan, signal, execOptions, async (attempt) => {
@@ -190,7 +234,7 @@ export class CompletionService {
         record.errorClass = outcome.error.errorClass;
         record.status = outcome.clientAbandoned ? 499 : outcome.error.status;
       }
-      const cost = this.finish(record, state, executor.attempts, deployment, usage);
+      const cost = this.finish(record, state, executor.attempts, deployment, usage, routed);
       if (governance) await settle(governance, admitted, cost, usage.total_tokens, Date.now());
       if (!res.destroyed) {
         res.addTrailers({ 'x-switchyard-cost-usd': formatCost(cost) });
@@ -222,7 +266,7 @@ export class CompletionService {
     });
     ctx.router.remember(plan, deployment, now);
     record.usageEstimated = value.completion.usage === undefined;
-    const cost = this.finish(record, state, executor.attempts, deployment, usage);
+    const cost = this.finish(record, state, executor.attempts, deployment, usage, routed);
     if (governance) await settle(governance, admitted, cost, usage.total_tokens, now);
     const text = value.raw ?? JSON.stringify(state.dialect.renderChat(value.completion));
     sendJson(res, 200, text, this.headers(deployment, executor.attempts, plan, cost, extraHeaders));
@@ -341,7 +385,14 @@ export class CompletionService {
   }
 
   /** Completes and queues the usage record; returns the request's cost in USD. */
-  private finish(record: UsageRecord, state: RequestState, attempts: readonly AttemptLog[], deployment: Deployment | undefined, usage: Usage | undefined): number {
+  private finish(
+    record: UsageRecord,
+    state: RequestState,
+    attempts: readonly AttemptLog[],
+    deployment: Deployment | undefined,
+    usage: Usage | undefined,
+    routed?: Pick<Routed, 'req' | 'auto'>,
+  ): number {
     let cost = 0;
     if (deployment) {
       record.deployment = deployment.id;
@@ -355,6 +406,14 @@ export class CompletionService {
       record.cachedTokens = usage.prompt_tokens_details?.cached_tokens ?? 0;
     }
     record.costUsd = cost;
+    if (deployment && routed && record.status < 400) {
+      this.deps.feedback.remember(record.requestId, {
+        cluster: taskCluster(routed.req),
+        model: deployment.group,
+        tier: routed.auto?.tier as QualityTier | undefined,
+        keyId: record.keyId,
+      });
+    }
     record.attempts = attempts.length;
     record.fallbackReason = fallbackReason(attempts);
     record.latencyMs = performance.now() - state.startedAt;
@@ -363,7 +422,7 @@ export class CompletionService {
   }
 }
 
-function baseRecord(state: RequestState, routed: Pick<Routed, 'req' | 'group' | 'plan' | 'principal'>): UsageRecord {
+function baseRecord(state: RequestState, routed: Pick<Routed, 'req' | 'group' | 'plan' | 'principal' | 'auto'>): UsageRecord {
   const who = routed.principal.kind === 'key' ? routed.principal : undefined;
   return {
     requestId: state.requestId,
@@ -371,6 +430,8 @@ function baseRecord(state: RequestState, routed: Pick<Routed, 'req' | 'group' | 
     dialect: state.dialect.name as DialectName,
     operation: 'chat',
     requestedModel: routed.req.model,
+    complexity: routed.auto?.score,
+    autoTier: routed.auto?.tier,
     orgId: who?.org.id,
     teamId: who?.team?.id,
     userId: who?.user?.id,
@@ -390,6 +451,10 @@ function baseRecord(state: RequestState, routed: Pick<Routed, 'req' | 'group' | 
     attempts: 0,
     clientAbandoned: false,
   };
+}
+
+function autoHeaders(auto: AutoDecision): Record<string, string> {
+  return { 'x-switchyard-auto-tier': auto.tier, 'x-switchyard-complexity': auto.score.toFixed(4) };
 }
 
 function firstCandidate(plan: RoutePlan): Deployment | undefined {

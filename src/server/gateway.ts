@@ -21,7 +21,17 @@ import type { GovernanceRuntime } from '../governance/runtime.ts';
 import { modelAllowed } from './admission.ts';
 import { presentedKey } from './auth.ts';
 import { CompletionService, type RequestState } from './completions.ts';
-import { sendJson } from './http.ts';
+import { parseJsonBody, readBody, sendJson } from './http.ts';
+import { z } from 'zod';
+import { zodToBadRequest } from '../dialects/openai/request.ts';
+import { FeedbackBook } from '../routing/feedback.ts';
+
+const feedbackSchema = z.strictObject({
+  request_id: z.string().min(1).max(200),
+  score: z.number().min(0).max(1).optional(),
+  rating: z.enum(['up', 'down']).optional(),
+  comment: z.string().max(2000).optional(),
+});
 import { buildRoutingContext, modelNotFound, type RoutingContext } from './routing-context.ts';
 
 interface Snapshot {
@@ -51,6 +61,7 @@ export class Gateway {
   readonly server: Server;
   readonly pools = new UpstreamPools();
   readonly health = new HealthRegistry();
+  readonly feedback = new FeedbackBook();
   private snapshot: Snapshot;
   private readonly catalog: Catalog;
   private readonly usage: UsageSink;
@@ -69,7 +80,7 @@ export class Gateway {
     this.governance = options.governance;
     this.admin = options.admin;
     this.snapshot = this.buildSnapshot(options.config, undefined);
-    this.completions = new CompletionService({ pools: this.pools, health: this.health, usage: this.usage, governance: () => this.governance });
+    this.completions = new CompletionService({ pools: this.pools, health: this.health, usage: this.usage, governance: () => this.governance, feedback: this.feedback });
     this.prober = new ActiveProber(this.pools, this.health, () => this.snapshot.routing);
     this.prober.configure();
     this.server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 30_000, requestTimeout: 0 }, (req, res) => {
@@ -167,6 +178,9 @@ export class Gateway {
       case '/embeddings':
         requireMethod(method, 'POST');
         return this.completions.embeddings(routing, this.authenticate(req), req, res, state);
+      case '/v1/feedback':
+        requireMethod(method, 'POST');
+        return this.recordFeedback(req, res, this.authenticate(req));
       case '/v1/route/explain':
         requireMethod(method, 'POST');
         return this.completions.explain(routing, this.authenticate(req), req, res, state.dialect);
@@ -195,6 +209,22 @@ export class Gateway {
       return this.admin.handle(req, res, path);
     }
     throw new GatewayError('not_found', `no route for ${method} ${path}`, { code: 'unknown_route' });
+  }
+
+  /** POST /v1/feedback: an outcome for a recent request, from the key that made it. */
+  private async recordFeedback(req: IncomingMessage, res: ServerResponse, principal: Principal): Promise<void> {
+    const parsed = feedbackSchema.safeParse(parseJsonBody(await readBody(req, 64 * 1024)));
+    if (!parsed.success) throw zodToBadRequest(parsed.error);
+    const { request_id: requestId, score, rating } = parsed.data;
+    if (score === undefined && rating === undefined) throw new GatewayError('bad_request', "give a 'score' (0 to 1) or a 'rating' (up or down)", { param: 'score' });
+    const outcome = this.feedback.lookup(requestId);
+    // Another key's request is reported as unknown: feedback must not reveal other tenants' traffic.
+    if (!outcome || (principal.kind === 'key' && outcome.keyId !== principal.key.id)) {
+      throw new GatewayError('not_found', `no recent request '${requestId}' to attach feedback to`, { param: 'request_id', code: 'unknown_request' });
+    }
+    const value = score ?? (rating === 'up' ? 1 : 0);
+    this.feedback.record(outcome, value);
+    sendJson(res, 200, { object: 'feedback', request_id: requestId, score: value, cluster: outcome.cluster, model: outcome.model, tier: outcome.tier ?? null });
   }
 
   private fail(res: ServerResponse, state: RequestState, err: GatewayError): void {

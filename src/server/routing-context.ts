@@ -4,6 +4,8 @@ import type { FailoverAction, RoutingConfig, StrategyName } from '../config/rout
 import type { SwitchyardConfig } from '../config/schema.ts';
 import { GatewayError, type ErrorClass } from '../core/errors.ts';
 import { AffinityTable } from '../routing/affinity.ts';
+import { AutoRouter } from '../routing/auto.ts';
+import { classifierScorer } from '../routing/complexity/scorer.ts';
 import { failoverPolicy, type ExecutorOptions } from '../routing/executor.ts';
 import type { HealthRegistry } from '../routing/health/index.ts';
 import { buildRegistry, type Deployment, type ModelGroup, type Registry } from '../routing/registry.ts';
@@ -16,16 +18,20 @@ export interface RoutingContext {
   registry: Registry;
   router: Router;
   failover: (errorClass: ErrorClass) => FailoverAction;
+  /** `model: "auto"`; built on first use (it loads the classifier). */
+  auto(): AutoRouter;
 }
 
 export function buildRoutingContext(config: SwitchyardConfig, catalog: Catalog, health: HealthRegistry, affinity: AffinityTable | undefined): RoutingContext {
   const registry = buildRegistry(config, catalog);
   health.configure(healthConfig(config.routing));
+  let auto: AutoRouter | undefined;
   return {
     config,
     registry,
     router: new Router(config.routing, health, Math.random, affinity),
     failover: failoverPolicy(config.routing),
+    auto: () => (auto ??= new AutoRouter(registry, config.routing.auto, classifierScorer())),
   };
 }
 

@@ -46,8 +46,9 @@ export const EMBEDDING_MODELS = {
   bedrock: 'titan-embed',
 } as const;
 
-function yaml(urls: Record<SimFormatName, string>, extra: string): string {
+function yaml(urls: Record<SimFormatName, string>, extra: string, routing: string): string {
   return `
+${routing}
 server: { master_key: "\${TEST_MASTER_KEY}", body_limit_mb: 1, first_token_timeout_ms: 3000, request_timeout_ms: 10000 }
 storage: { sqlite: ":memory:" }
 providers:
@@ -94,7 +95,7 @@ models:
 ${extra}`;
 }
 
-export async function startHarness(options: { knobs?: Partial<SimKnobs>; extraModels?: string } = {}): Promise<Harness> {
+export async function startHarness(options: { knobs?: Partial<SimKnobs>; extraModels?: string; routing?: string } = {}): Promise<Harness> {
   const formats: SimFormatName[] = ['openai', 'anthropic', 'gemini', 'bedrock'];
   const sims = {} as Record<SimFormatName, SimServer>;
   const urls = {} as Record<SimFormatName, string>;
@@ -103,7 +104,7 @@ export async function startHarness(options: { knobs?: Partial<SimKnobs>; extraMo
     urls[format] = (await sim.listen()).url;
     sims[format] = sim;
   }
-  const config = parseConfig(yaml(urls, options.extraModels ?? ''), {
+  const config = parseConfig(yaml(urls, options.extraModels ?? '', options.routing ?? ''), {
     env: { TEST_MASTER_KEY: MASTER_KEY, TEST_PROVIDER_KEY: PROVIDER_KEY },
     sourceName: 'harness.yaml',
   });

@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { ComplexityClassifier } from '../src/routing/complexity/classifier.ts';
+import type { RoutingRow } from '../src/routing/complexity/data.ts';
+import { DEFAULT_FEATURE_CONFIG } from '../src/routing/complexity/features.ts';
+import { evaluateRouting } from '../src/routing/complexity/metrics.ts';
+import { gridPoints, lbfgs, serializeModel, trainClassifier, type Grid } from './train-classifier.ts';
+
+/** A small synthetic dataset: the strong model is needed on the "hard" topics and on long word problems. */
+function syntheticRows(): RoutingRow[] {
+  const rows: RoutingRow[] = [];
+  const easy = ['apple', 'river', 'garden', 'music', 'holiday'];
+  const hard = ['tensor', 'manifold', 'eigenvalue', 'homology', 'lagrangian'];
+  let seed = 12345;
+  const rand = () => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed / 2 ** 32;
+  };
+  for (let i = 0; i < 120; i++) {
+    const isHard = i % 2 === 0;
+    const topic = (isHard ? hard : easy)[i % 5];
+    const noisy = rand() < 0.1;
+    const needStrong = isHard !== noisy;
+    rows.push({
+      id: `mmlu/${isHard ? 'hard' : 'easy'}/${i}`,
+      benchmark: 'mmlu',
+      subset: isHard ? 'hard' : 'easy',
+      prompt: `Question ${i} about the ${topic}: which statement about the ${topic} holds?\nA. one\nB. two\nC. three\nD. four\nAnswer:`,
+      strong_score: 1,
+      weak_score: needStrong ? 0 : 1,
+      contaminated: false,
+      split: i % 10 === 0 || i % 10 === 5 ? 'dev' : 'train',
+    });
+  }
+  for (let i = 0; i < 60; i++) {
+    const steps = 1 + (i % 6);
+    const prompt = `Tom has ${i + 3} apples. ${'He buys twice as many more, then gives half of the remaining to a friend. '.repeat(steps)}How many apples are left?`;
+    rows.push({
+      id: `gsm8k/${i}`,
+      benchmark: 'gsm8k',
+      subset: 'test',
+      prompt,
+      strong_score: 1,
+      weak_score: steps >= 4 ? 0 : 1,
+      contaminated: i === 5,
+      split: 'train',
+    });
+  }
+  return rows;
+}
+
+const GRID: Grid = { lambda: [1, 10], hashScale: [1], openHashScale: [1], alpha: [0.5], balance: [0], sharedPenalty: [1], openPenalty: [1], openFeatures: ['all'] };
+const options = {
+  features: { ...DEFAULT_FEATURE_CONFIG, hashing: { ...DEFAULT_FEATURE_CONFIG.hashing, wordBits: 12, charBits: 10 } },
+  grid: GRID,
+  folds: 3,
+  maxIterations: 60,
+  minBucketDocs: 1,
+  trainedAt: '2026-01-02',
+  dataFile: 'synthetic.jsonl',
+  dataSha256: '0'.repeat(64),
+};
+
+describe('train-classifier', () => {
+  it('is deterministic: two runs give byte-identical model files', () => {
+    const rows = syntheticRows();
+    const a = serializeModel(trainClassifier(rows, options).model);
+    const b = serializeModel(trainClassifier(rows, options).model);
+    expect(a).toBe(b);
+    expect(a.endsWith('\n')).toBe(true);
+    expect(JSON.parse(a)).toEqual(trainClassifier(rows, options).model);
+  });
+
+  it('trains on the clean train rows only, records provenance, and learns the signal', () => {
+    const rows = syntheticRows();
+    const result = trainClassifier(rows, options);
+    const p = result.model.provenance;
+    expect(p.split).toBe('train');
+    expect(p.rows).toEqual({ mmlu: 96, gsm8k: 59 });
+    expect(p.excluded).toMatchObject({ contaminated: 1, contaminated_gsm8k: 1 });
+    expect(p.trainedAt).toBe('2026-01-02');
+    expect(p.hyperParameters.lambda).toBe(result.best.params.lambda);
+    expect(result.cv).toHaveLength(2);
+    expect(p.cv.folds).toBe(3);
+    const c = new ComplexityClassifier(result.model);
+    const dev = rows.filter((r) => r.split === 'dev');
+    const m = evaluateRouting(
+      dev.map((r) => c.score({ prompt: r.prompt })),
+      dev.map((r) => r.strong_score),
+      dev.map((r) => r.weak_score),
+    );
+    expect(m.apgr).toBeGreaterThan(0.6);
+    const hard = c.score({ prompt: 'Question about the eigenvalue: which statement holds?\nA. one\nB. two\nC. three\nD. four\nAnswer:' });
+    const easy = c.score({ prompt: 'Question about the garden: which statement holds?\nA. one\nB. two\nC. three\nD. four\nAnswer:' });
+    expect(hard).toBeGreaterThan(easy);
+  });
+
+  it('expands the grid in a fixed order', () => {
+    const points = gridPoints({ ...GRID, lambda: [1, 2], alpha: [0, 1] });
+    expect(points.map((p) => [p.alpha, p.lambda])).toEqual([
+      [0, 1],
+      [0, 2],
+      [1, 1],
+      [1, 2],
+    ]);
+  });
+
+  it('L-BFGS finds the minimum of a convex quadratic', () => {
+    // f(x) = sum_i (i + 1) (x_i - i)^2
+    const f = (x: Float64Array, g: Float64Array) => {
+      let v = 0;
+      for (let i = 0; i < x.length; i++) {
+        v += (i + 1) * (x[i] - i) ** 2;
+        g[i] = 2 * (i + 1) * (x[i] - i);
+      }
+      return v;
+    };
+    const x = lbfgs(f, new Float64Array(5), 200);
+    for (let i = 0; i < 5; i++) expect(x[i]).toBeCloseTo(i, 5);
+  });
+});

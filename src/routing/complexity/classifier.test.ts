@@ -1,0 +1,127 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { ChatRequest } from '../../core/canonical.ts';
+import { ComplexityClassifier, MODEL_FORMAT, type ComplexityModel } from './classifier.ts';
+import { cleanRows, loadRoutingData, resolveDataFile } from './data.ts';
+import { DEFAULT_FEATURE_CONFIG, DENSE_FEATURES } from './features.ts';
+import { evaluateRouting } from './metrics.ts';
+
+const MODEL_URL = new URL('./model.json', import.meta.url);
+const PROMPTS = [
+  'hi',
+  'What is the capital of France?',
+  'Prove that there are infinitely many primes p such that p + 2 is also prime, or explain why this is open.',
+  'A store sells pencils at $0.25 each. If Maria buys 3 dozen pencils and pays with a $20 bill, how much change does she get?',
+  'Which of the following is NOT a prime number?\nA. 2\nB. 3\nC. 9\nD. 11\nAnswer:',
+  '```ts\nfunction f(x: number) { return x * 2 }\n```\nWhy does this not compile under strict mode?',
+  '请解释一下量子纠缠。',
+  '',
+];
+
+/** A tiny hand-made model: only the length feature and one hashed word carry weight. */
+function tinyModel(): ComplexityModel {
+  const n = DENSE_FEATURES.length;
+  const zeros = () => new Array<number>(n).fill(0);
+  const dense = zeros();
+  dense[DENSE_FEATURES.indexOf('log_chars')] = 1;
+  const std = new Array<number>(n).fill(1);
+  std[DENSE_FEATURES.indexOf('log_chars')] = 2;
+  return {
+    format: MODEL_FORMAT,
+    features: { ...DEFAULT_FEATURE_CONFIG, hashing: { ...DEFAULT_FEATURE_CONFIG.hashing, wordBits: 12 } },
+    dense: { names: [...DENSE_FEATURES], mean: zeros(), std, clip: 5 },
+    weights: { bias: -4, dense, mcq: zeros(), open: zeros(), hashScale: 1, openHashScale: 1, hashed: { quantum: 1 / 65536, delta: [], q: [] } },
+    provenance: { dataFile: 'x', dataSha256: 'x', split: 'train', rows: {}, excluded: {}, label: 'x', hyperParameters: {}, cv: {}, trainedAt: '2026-01-01', trainer: 'test' },
+  };
+}
+
+describe('ComplexityClassifier', () => {
+  it('loads the bundled model.json once, with provenance, under 2 MB', () => {
+    expect(statSync(MODEL_URL).size).toBeLessThan(2 * 1024 * 1024);
+    const a = ComplexityClassifier.default();
+    expect(ComplexityClassifier.default()).toBe(a);
+    const model = JSON.parse(readFileSync(MODEL_URL, 'utf8')) as ComplexityModel;
+    expect(model.format).toBe(MODEL_FORMAT);
+    expect(model.dense.names).toEqual([...DENSE_FEATURES]);
+    const p = model.provenance;
+    expect(p.split).toBe('train');
+    expect(p.dataSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(p.dataFile).toMatch(/routellm_gpt4_vs_mixtral\.jsonl$/);
+    expect(p.label.length).toBeGreaterThan(50);
+    expect(p.trainedAt).toMatch(/^\d{4}-\d{2}-\d{2}/);
+    expect(Object.keys(p.rows).sort()).toEqual(['gsm8k', 'mmlu', 'mt_bench']);
+    expect(typeof p.cv.objective).toBe('number');
+    expect(typeof p.hyperParameters.lambda).toBe('number');
+  });
+
+  it('scores in [0, 1], deterministically and independently of what it scored before', () => {
+    const c = ComplexityClassifier.default();
+    const first = PROMPTS.map((prompt) => c.score({ prompt }));
+    for (const s of first) {
+      expect(s).toBeGreaterThanOrEqual(0);
+      expect(s).toBeLessThanOrEqual(1);
+    }
+    const reversed = [...PROMPTS].reverse().map((prompt) => c.score({ prompt })).reverse();
+    expect(reversed).toEqual(first);
+    const fresh = new ComplexityClassifier(ComplexityClassifier.load(MODEL_URL));
+    expect(PROMPTS.map((prompt) => fresh.score({ prompt }))).toEqual(first);
+    expect(c.score({ prompt: 'x'.repeat(200_000) })).toBeGreaterThanOrEqual(0);
+  });
+
+  it('scoreRequest routes on the last user turn with tool and image counts', () => {
+    const c = ComplexityClassifier.default();
+    const req: ChatRequest = {
+      model: 'auto',
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'hello' },
+        { role: 'assistant', content: 'Hi!' },
+        { role: 'user', content: [{ type: 'text', text: PROMPTS[3] }, { type: 'image_url', image_url: { url: 'https://example.com/a.png' } }] },
+      ],
+      tools: [{ type: 'function', function: { name: 'calc' } }],
+    };
+    const s = c.scoreRequest(req);
+    expect(s).toBe(c.score({ messages: req.messages, tools: 1, images: 1 }));
+    expect(s).toBe(c.scoreRequest(structuredClone(req)));
+    expect(s).toBeGreaterThanOrEqual(0);
+    expect(s).toBeLessThanOrEqual(1);
+  });
+
+  it('applies a hand-made model exactly: sigmoid(bias + w · clip(standardised features))', () => {
+    const c = new ComplexityClassifier(tinyModel());
+    const expected = (chars: number) => 1 / (1 + Math.exp(-(-4 + Math.min(5, Math.log1p(chars) / 2))));
+    expect(c.score({ prompt: 'abc' })).toBeCloseTo(expected(3), 12);
+    expect(c.score({ prompt: 'a'.repeat(1000) })).toBeCloseTo(expected(1000), 12);
+    // a longer prompt needs the strong model more under this model
+    expect(c.score({ prompt: 'a'.repeat(1000) })).toBeGreaterThan(c.score({ prompt: 'abc' }));
+    // standardised features are clipped at ±clip
+    expect(c.score({ prompt: 'a'.repeat(100_000) })).toBeCloseTo(1 / (1 + Math.exp(-(-4 + 5))), 12);
+  });
+
+  it('rejects malformed models', () => {
+    expect(() => new ComplexityClassifier({ ...tinyModel(), format: 'nope' } as unknown as ComplexityModel)).toThrow(/format/);
+    const m = tinyModel();
+    m.weights.dense = [1];
+    expect(() => new ComplexityClassifier(m)).toThrow(/dense weights/);
+    const h = tinyModel();
+    h.weights.hashed = { quantum: 1, delta: [1 << 20], q: [1] };
+    expect(() => new ComplexityClassifier(h)).toThrow(/out of range/);
+    const u = tinyModel();
+    u.dense.names[0] = 'no_such_feature';
+    expect(() => new ComplexityClassifier(u)).toThrow(/unknown dense feature/);
+  });
+
+  const dataFile = resolveDataFile();
+  it.skipIf(!existsSync(dataFile))('ranks training prompts better than prompt length (in-sample sanity check)', () => {
+    const c = ComplexityClassifier.default();
+    const rows = cleanRows(loadRoutingData(dataFile).rows, 'train');
+    for (const bench of ['mmlu', 'gsm8k']) {
+      const sel = rows.filter((r) => r.benchmark === bench);
+      const strong = sel.map((r) => r.strong_score);
+      const weak = sel.map((r) => r.weak_score);
+      const ours = evaluateRouting(sel.map((r) => c.score({ prompt: r.prompt })), strong, weak).apgr;
+      const length = evaluateRouting(sel.map((r) => r.prompt.length), strong, weak).apgr;
+      expect(ours).toBeGreaterThan(length);
+    }
+  });
+});

@@ -1,0 +1,179 @@
+// The complexity classifier behind `model: "auto"`: how much a prompt needs the strong model, in [0, 1].
+// A logistic model over the features of features.ts, trained by scripts/train-classifier.ts into
+// model.json. Scoring is deterministic, synchronous, allocation-light and never touches the network.
+import { readFileSync } from 'node:fs';
+import type { ChatMessage, ChatRequest } from '../../core/canonical.ts';
+import { DENSE_FEATURES, FeatureExtractor, NUM_DENSE, type FeatureConfig, type FeatureVector } from './features.ts';
+
+export const MODEL_FORMAT = 'switchyard-complexity/1';
+
+export interface ClassifierInput {
+  prompt?: string;
+  messages?: ChatMessage[];
+  tools?: number;
+  images?: number;
+}
+
+/** Where a model came from and how it was trained (written by scripts/train-classifier.ts). */
+export interface ModelProvenance {
+  dataFile: string;
+  dataSha256: string;
+  split: string;
+  rows: Record<string, number>;
+  excluded: Record<string, number>;
+  label: string;
+  hyperParameters: Record<string, number | string | boolean>;
+  cv: Record<string, number | string>;
+  trainedAt: string;
+  trainer: string;
+  notes?: string[];
+}
+
+/** The model.json shape. */
+export interface ComplexityModel {
+  format: typeof MODEL_FORMAT;
+  features: FeatureConfig;
+  /** Standardisation of the dense features: z = clip((x - mean) / std, -clip, clip). */
+  dense: { names: string[]; mean: number[]; std: number[]; clip: number };
+  weights: {
+    bias: number;
+    /** Dense weights applied to every prompt. */
+    dense: number[];
+    /** Extra dense weights for multiple-choice prompts (the `mcq` feature is 1)… */
+    mcq: number[];
+    /** …and for all other prompts. */
+    open: number[];
+    /** Multiplier of the hashed block's values for multiple-choice prompts (the feature scaling trained with)… */
+    hashScale: number;
+    /** …and for all other prompts. */
+    openHashScale: number;
+    /**
+     * Non-zero weights of the hashed n-gram block, compactly: ascending indices as gaps (index[k] =
+     * index[k - 1] + delta[k], starting from 0) and weights as integer multiples of `quantum`.
+     */
+    hashed: { quantum: number; delta: number[]; q: number[] };
+  };
+  provenance: ModelProvenance;
+}
+
+const MCQ_INDEX = DENSE_FEATURES.indexOf('mcq');
+
+function assertModel(model: ComplexityModel): void {
+  const fail = (what: string): never => {
+    throw new Error(`invalid complexity model: ${what}`);
+  };
+  if (model.format !== MODEL_FORMAT) fail(`format ${String(model.format)} (expected ${MODEL_FORMAT})`);
+  const d = model.dense;
+  if (!Array.isArray(d?.names) || d.mean?.length !== d.names.length || d.std?.length !== d.names.length) fail('dense block');
+  const w = model.weights;
+  if (!w || w.dense?.length !== d.names.length || w.mcq?.length !== d.names.length || w.open?.length !== d.names.length) fail('dense weights');
+  if (!Number.isFinite(w.bias) || !Number.isFinite(w.hashScale) || !Number.isFinite(w.openHashScale)) fail('bias/hashScale/openHashScale');
+  if (!Array.isArray(w.hashed?.delta) || w.hashed.delta.length !== w.hashed.q?.length || !(w.hashed.quantum > 0)) fail('hashed weights');
+  const h = model.features?.hashing;
+  if (!h || !(h.wordBits >= 0 && h.wordBits <= 24) || !(h.charBits >= 0 && h.charBits <= 24)) fail('hashing config');
+}
+
+/** Sigmoid that never overflows. */
+function sigmoid(z: number): number {
+  return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
+}
+
+const DEFAULT_MODEL_URL = new URL('./model.json', import.meta.url);
+let defaultInstance: ComplexityClassifier | undefined;
+
+export class ComplexityClassifier {
+  readonly model: ComplexityModel;
+  private readonly extractor: FeatureExtractor;
+  private readonly buffer: FeatureVector;
+  private readonly mean = new Float64Array(NUM_DENSE);
+  private readonly invStd = new Float64Array(NUM_DENSE);
+  private readonly wShared = new Float64Array(NUM_DENSE);
+  private readonly wMcq = new Float64Array(NUM_DENSE);
+  private readonly wOpen = new Float64Array(NUM_DENSE);
+  /** Hashed weights (exact in float32: they are multiples of 2^-16), half the memory of float64. */
+  private readonly hashed: Float32Array;
+  private readonly hashScale: number;
+  private readonly openHashScale: number;
+  private readonly clip: number;
+  private readonly bias: number;
+
+  /** The bundled model (src/routing/complexity/model.json), loaded once per process. */
+  static default(): ComplexityClassifier {
+    defaultInstance ??= new ComplexityClassifier(ComplexityClassifier.load(DEFAULT_MODEL_URL));
+    return defaultInstance;
+  }
+
+  /** Reads and parses a model.json file. */
+  static load(path: string | URL): ComplexityModel {
+    return JSON.parse(readFileSync(path, 'utf8')) as ComplexityModel;
+  }
+
+  constructor(model: ComplexityModel) {
+    assertModel(model);
+    this.model = model;
+    this.extractor = new FeatureExtractor(model.features);
+    this.buffer = { dense: new Float64Array(NUM_DENSE), hashIndex: new Int32Array(1024), hashValue: new Float64Array(1024), hashCount: 0 };
+    this.clip = model.dense.clip > 0 ? model.dense.clip : Infinity;
+    this.bias = model.weights.bias;
+    // Dense features are matched by name, so a model stays usable when features are appended later
+    // (a feature the model does not know gets weight 0).
+    const position = new Map<string, number>(DENSE_FEATURES.map((name, i) => [name, i]));
+    this.invStd.fill(0);
+    model.dense.names.forEach((name, j) => {
+      const i = position.get(name);
+      if (i === undefined) throw new Error(`invalid complexity model: unknown dense feature ${name}`);
+      this.mean[i] = model.dense.mean[j];
+      this.invStd[i] = model.dense.std[j] > 0 ? 1 / model.dense.std[j] : 0;
+      this.wShared[i] = model.weights.dense[j];
+      this.wMcq[i] = model.weights.mcq[j];
+      this.wOpen[i] = model.weights.open[j];
+    });
+    this.hashed = new Float32Array(this.extractor.hashDim);
+    this.hashScale = model.weights.hashScale;
+    this.openHashScale = model.weights.openHashScale;
+    const { quantum, delta, q } = model.weights.hashed;
+    let i = 0;
+    for (let k = 0; k < delta.length; k++) {
+      i += delta[k];
+      if (!Number.isInteger(i) || i < 0 || i >= this.hashed.length || (k > 0 && delta[k] <= 0)) {
+        throw new Error(`invalid complexity model: hashed index ${i} out of range or not ascending`);
+      }
+      this.hashed[i] = q[k] * quantum;
+    }
+  }
+
+  /** The model's raw linear score (log-odds) of already extracted features. */
+  logit(v: FeatureVector): number {
+    let z = this.bias;
+    const mcq = v.dense[MCQ_INDEX] > 0.5;
+    const gated = mcq ? this.wMcq : this.wOpen;
+    const clip = this.clip;
+    for (let i = 0; i < NUM_DENSE; i++) {
+      let x = (v.dense[i] - this.mean[i]) * this.invStd[i];
+      if (x > clip) x = clip;
+      else if (x < -clip) x = -clip;
+      z += x * (this.wShared[i] + gated[i]);
+    }
+    const w = this.hashed;
+    let h = 0;
+    for (let k = 0; k < v.hashCount; k++) h += w[v.hashIndex[k]] * v.hashValue[k];
+    return z + h * (mcq ? this.hashScale : this.openHashScale);
+  }
+
+  /** How much the input needs the strong model, in [0, 1] (higher = more). Deterministic. */
+  score(input: ClassifierInput): number {
+    const v = this.extractor.extract(input, this.buffer);
+    // keep the grown buffers for the next call
+    this.buffer.hashIndex = v.hashIndex;
+    this.buffer.hashValue = v.hashValue;
+    return sigmoid(this.logit(v));
+  }
+
+  /**
+   * Scores a canonical request: routes on the last user turn, with the other turns, the tool count and
+   * the image count as light context features.
+   */
+  scoreRequest(req: ChatRequest): number {
+    return this.score({ messages: req.messages, tools: req.tools?.length ?? 0 });
+  }
+}

@@ -1,0 +1,77 @@
+// model: "auto" end to end: an easy prompt goes to the cheap model and a hard multi-step maths prompt
+// to the strong one, with the decision in headers and usage records; feedback attaches to requests.
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MASTER_KEY, startHarness, type Harness } from './support/harness.ts';
+
+const POOL = `
+  - name: cheap-mini
+    deployments: [ { provider: openai-main, model: gpt-4o-mini } ]
+  - name: mid-haiku
+    deployments: [ { provider: claude, model: claude-haiku-4-5-20251001 } ]
+  - name: strong-pro
+    deployments: [ { provider: gemini, model: gemini-2.5-pro } ]
+`;
+
+let h: Harness;
+let client: OpenAI;
+
+beforeAll(async () => {
+  h = await startHarness({ extraModels: POOL, routing: 'routing: { auto: { models: [cheap-mini, mid-haiku, strong-pro] } }' });
+  client = new OpenAI({ apiKey: MASTER_KEY, baseURL: `${h.url}/v1`, maxRetries: 0 });
+});
+afterAll(() => h.close());
+
+const EASY = 'What is the capital of France?';
+const HARD =
+  'A train leaves city A at 9:40 travelling at 72 km/h; a second train leaves city B, 410 km away, at 10:15 travelling toward A at 88 km/h. ' +
+  'A bird flies back and forth between the trains at 130 km/h starting when the second train departs. Derive, step by step, when and where the trains meet, ' +
+  'the total distance the bird flies, and prove that your answer is consistent by computing the meeting time a second way. Then generalise: for speeds v1, v2, ' +
+  'distance d and a head start of t0 hours, give a closed-form expression for the bird\u2019s distance and show the algebra.';
+
+async function auto(prompt: string, model = 'auto') {
+  return client.chat.completions.create({ model, messages: [{ role: 'user', content: prompt }] }).withResponse();
+}
+
+describe('model: auto', () => {
+  it('sends a trivially easy prompt to the cheap model', async () => {
+    const { data, response } = await auto(EASY);
+    expect(data.choices[0].message.content).toContain('Simulated reply');
+    expect(response.headers.get('x-switchyard-deployment')).toMatch(/^cheap-mini\//);
+    expect(response.headers.get('x-switchyard-auto-tier')).toBe('economy');
+    expect(Number(response.headers.get('x-switchyard-complexity'))).toBeLessThan(0.5);
+  });
+
+  it('sends a hard multi-step maths prompt to the strong model', async () => {
+    const { response } = await auto(HARD);
+    expect(response.headers.get('x-switchyard-deployment')).toMatch(/^strong-pro\//);
+    expect(response.headers.get('x-switchyard-auto-tier')).toBe('premium');
+    const record = h.usage.find(response.headers.get('x-switchyard-request-id'));
+    expect(record?.autoTier).toBe('premium');
+    expect(record?.complexity).toBeGreaterThan(Number((await auto(EASY)).response.headers.get('x-switchyard-complexity')));
+  });
+
+  it('auto:quality sends even the easy prompt up the tiers; a quality_target of 0 keeps the hard one cheap', async () => {
+    const quality = await auto(EASY, 'auto:quality');
+    expect(quality.response.headers.get('x-switchyard-strategy')).toBe('quality');
+    expect(quality.response.headers.get('x-switchyard-deployment')).toMatch(/^strong-pro\//);
+    const frugal = await client.chat.completions
+      // @ts-expect-error route is a Switchyard extension
+      .create({ model: 'auto', route: { quality_target: 0 }, messages: [{ role: 'user', content: HARD }] })
+      .withResponse();
+    expect(frugal.response.headers.get('x-switchyard-auto-tier')).toBe('economy');
+    expect(frugal.response.headers.get('x-switchyard-deployment')).toMatch(/^cheap-mini\//);
+  });
+
+  it('takes feedback on an auto-routed request, and refuses unknown request ids', async () => {
+    const { response } = await auto(EASY);
+    const id = response.headers.get('x-switchyard-request-id');
+    const post = (body: unknown) =>
+      fetch(`${h.url}/v1/feedback`, { method: 'POST', headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const ok = await post({ request_id: id, rating: 'up' });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ object: 'feedback', score: 1, model: 'cheap-mini', tier: 'economy' });
+    expect((await post({ request_id: 'req_nope', score: 0.2 })).status).toBe(404);
+    expect((await post({ request_id: id })).status).toBe(400);
+  });
+});
