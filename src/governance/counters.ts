@@ -112,6 +112,16 @@ export interface Counters {
   usage(key: string, windowMs: number, now: number): Promise<number>;
 }
 
+/** Hands settled spend to the sink; a failing sink is reported, never thrown into the request path. */
+export function reportSpend(options: Pick<CountersOptions, 'onSettle' | 'onSinkError'>, lines: readonly BudgetLine[], deltaUsd: number): void {
+  if (!options.onSettle) return;
+  try {
+    options.onSettle(lines.map((l) => ({ budgetId: l.budgetId, periodStart: l.periodStart, deltaUsd })));
+  } catch (err) {
+    options.onSinkError?.(err);
+  }
+}
+
 export interface CountersOptions {
   onSettle?: SpendSink;
   /** Called when the sink throws; the settle itself has already been applied. */
@@ -228,14 +238,7 @@ export class InMemoryCounters implements Counters {
     }
     this.held.delete(requestId);
     this.finished.add(requestId);
-    if (actual > 0 && this.options.onSettle) {
-      const deltaUsd = toUsd(actual);
-      try {
-        this.options.onSettle(lines.map((l) => ({ budgetId: l.budgetId, periodStart: l.periodStart, deltaUsd })));
-      } catch (err) {
-        this.options.onSinkError?.(err);
-      }
-    }
+    if (actual > 0) reportSpend(this.options, lines, toUsd(actual));
     return out;
   }
 

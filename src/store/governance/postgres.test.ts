@@ -5,6 +5,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openPostgresGovernanceStore } from './open.ts';
 import { governanceStoreContract } from './store.contract.ts';
+import { probe } from '../postgres/test-support.ts';
 
 const url = process.env.SWITCHYARD_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const inCi = Boolean(process.env.CI) && process.env.CI !== 'false';
@@ -67,19 +68,6 @@ if (unreachable === undefined) {
   });
 }
 
-/** Undefined when a connection succeeds, else why not. */
-async function probe(connectionString: string): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? error.message || error.name : String(error);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 function redact(connectionString: string): string {
   try {

@@ -15,7 +15,7 @@ export const PG_URL = process.env.SWITCHYARD_TEST_POSTGRES_URL ?? 'postgres://po
 const inCi = Boolean(process.env.CI) && process.env.CI !== 'false';
 
 /** Undefined when a connection succeeds, else why not. */
-async function probe(connectionString: string): Promise<string | undefined> {
+export async function probe(connectionString: string): Promise<string | undefined> {
   const client = new pg.Client({ connectionString, connectionTimeoutMillis: 2000 });
   try {
     await client.connect();

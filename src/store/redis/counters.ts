@@ -3,18 +3,19 @@
 // all replicas and a hard budget is never over-reserved, whatever the number of replicas.
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type {
-  AcquireResult,
-  BudgetLine,
-  Counters,
-  HitResult,
-  RateCheck,
-  RateState,
-  Reservation,
-  ReserveResult,
-  SettleOutcome,
-  SlotRequest,
-  SpendSink,
+import {
+  reportSpend,
+  type AcquireResult,
+  type BudgetLine,
+  type Counters,
+  type HitResult,
+  type RateCheck,
+  type RateState,
+  type Reservation,
+  type ReserveResult,
+  type SettleOutcome,
+  type SlotRequest,
+  type SpendSink,
 } from '../../governance/counters.ts';
 import { SCRIPTS, type ScriptName } from './scripts.ts';
 
@@ -172,14 +173,7 @@ export class RedisCounters implements Counters {
     ]);
     const [applied, ...spent] = array(reply);
     const out: SettleOutcome = { applied: Number(applied) === 1, lines: lines.map((line, i) => ({ line, spentUsd: toUsd(Number(spent[i] ?? 0)) })) };
-    if (out.applied && actual > 0 && options.notify !== false && this.options.onSettle) {
-      const deltaUsd = toUsd(actual);
-      try {
-        this.options.onSettle(lines.map((l) => ({ budgetId: l.budgetId, periodStart: l.periodStart, deltaUsd })));
-      } catch (err) {
-        this.options.onSinkError?.(err);
-      }
-    }
+    if (out.applied && actual > 0 && options.notify !== false) reportSpend(this.options, lines, toUsd(actual));
     return out;
   }
 
