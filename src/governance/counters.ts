@@ -139,14 +139,14 @@ export interface CountersOptions {
 
 // Money is counted in integer nano-dollars: sums stay exact (20 × $0.05 is exactly $1.00, which in
 // binary floating point it is not) up to $9M per counter, and map onto Redis INCRBY.
-const UNITS_PER_USD = 1e9;
+export const UNITS_PER_USD = 1e9;
 
-function toUnits(usd: number, what: string): number {
+export function toUnits(usd: number, what: string): number {
   if (!Number.isFinite(usd) || usd < 0) throw new RangeError(`${what} must be a finite, non-negative USD amount (got ${usd})`);
   return Math.round(usd * UNITS_PER_USD);
 }
 
-function toUsd(units: number): number {
+export function toUsd(units: number): number {
   return units / UNITS_PER_USD;
 }
 
@@ -461,7 +461,7 @@ class SlidingLog {
 }
 
 /** One line per (budget, period): the same budget listed twice must not be charged twice. */
-function uniqueLines(lines: readonly BudgetLine[]): readonly BudgetLine[] {
+export function uniqueLines(lines: readonly BudgetLine[]): readonly BudgetLine[] {
   if (lines.length < 2) return lines;
   const seen = new Set<string>();
   const out: BudgetLine[] = [];

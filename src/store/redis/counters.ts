@@ -5,6 +5,10 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import {
   reportSpend,
+  toUnits,
+  UNITS_PER_USD,
+  toUsd,
+  uniqueLines,
   type AcquireResult,
   type BudgetLine,
   type Counters,
@@ -58,22 +62,12 @@ export class CountersUnavailableError extends Error {
   }
 }
 
-const UNITS_PER_USD = 1e9;
 const DEFAULT_RESERVATION_TTL_MS = 30 * 60_000;
 const DEFAULT_SETTLED_TTL_MS = 60 * 60_000;
 const DEFAULT_PERIOD_COUNTER_TTL_MS = 35 * 24 * 3_600_000;
 const DEFAULT_SLOT_LEASE_TTL_MS = 30_000;
 /** Request records, window logs and lease sets outlive their logical life by this (clock skew). */
 const GC_MARGIN_MS = 60_000;
-
-function toUnits(usd: number, what: string): number {
-  if (!Number.isFinite(usd) || usd < 0) throw new RangeError(`${what} must be a finite, non-negative USD amount (got ${usd})`);
-  return Math.round(usd * UNITS_PER_USD);
-}
-
-function toUsd(units: number): number {
-  return units / UNITS_PER_USD;
-}
 
 type ScriptArg = string | number;
 type ScriptFn = (...args: ScriptArg[]) => Promise<unknown>;
@@ -396,16 +390,3 @@ function states(checks: readonly RateCheck[], flat: ReadonlyArray<string | numbe
   return checks.map((c, i) => ({ key: c.key, limit: c.limit, remaining: Number(flat[2 * i]), resetMs: Number(flat[2 * i + 1]) }));
 }
 
-/** One line per (budget, period): the same budget listed twice must not be charged twice. */
-function uniqueLines(lines: readonly BudgetLine[]): readonly BudgetLine[] {
-  if (lines.length < 2) return lines;
-  const seen = new Set<string>();
-  const out: BudgetLine[] = [];
-  for (const line of lines) {
-    const key = `${line.periodStart}|${line.budgetId}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push(line);
-  }
-  return out.length === lines.length ? lines : out;
-}
