@@ -3,7 +3,7 @@
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest } from '../core/canonical.ts';
 import type { GatewayError } from '../core/errors.ts';
 
-export type DialectName = 'openai' | 'anthropic';
+export type DialectName = 'openai' | 'anthropic' | 'responses';
 
 /** Turns canonical chunks into the dialect's stream bytes; stateful, one per response. */
 export interface StreamEncoder {
@@ -21,4 +21,10 @@ export interface IngressDialect {
   renderChat(completion: ChatCompletion): unknown;
   createStreamEncoder(req: ChatRequest): StreamEncoder;
   renderError(err: GatewayError): unknown;
+  /**
+   * Async work that must finish before the client sees the end of a successful response (the
+   * Responses API stores it for `previous_response_id`); for a stream, returns terminal bytes held
+   * back until then.
+   */
+  finalize?(): Promise<string>;
 }

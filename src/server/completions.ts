@@ -42,6 +42,14 @@ export interface RequestState {
   startedAt: number;
   ts: number;
   dialect: IngressDialect;
+  /** Usage-record operation when it is not plain chat (the Responses API). */
+  operation?: UsageRecord['operation'];
+}
+
+/** A body already read and parsed by the caller (the Responses API loads stored state first). */
+export interface PreparedBody {
+  body: Record<string, unknown>;
+  bytes: number;
 }
 
 export interface CompletionDeps {
@@ -86,9 +94,9 @@ export class CompletionService {
   constructor(private readonly deps: CompletionDeps) {}
 
   /** Parse, validate and plan a chat request (shared by completions and the explainer). */
-  private async route(ctx: RoutingContext, principal: Principal, req: IncomingMessage, dialect: IngressDialect): Promise<Routed> {
-    const raw = await readBody(req, Math.floor(ctx.config.server.body_limit_mb * 1024 * 1024));
-    const body = parseJsonBody(raw) as Record<string, unknown>;
+  private async route(ctx: RoutingContext, principal: Principal, req: IncomingMessage, dialect: IngressDialect, prepared?: PreparedBody): Promise<Routed> {
+    const raw = prepared ? { length: prepared.bytes } : await readBody(req, Math.floor(ctx.config.server.body_limit_mb * 1024 * 1024));
+    const body = prepared ? prepared.body : (parseJsonBody(raw as Buffer) as Record<string, unknown>);
     const chatReq = dialect.parseChat(body);
     const options = takeRouteOptions(body, chatReq, { strategy: header(req, 'x-switchyard-strategy'), session: header(req, 'x-switchyard-session-id') });
     const keyStrategy = principal.kind === 'key' ? principal.defaultStrategy : undefined;
@@ -185,8 +193,8 @@ export class CompletionService {
     });
   }
 
-  async chat(ctx: RoutingContext, principal: Principal, req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> {
-    const routed = await this.route(ctx, principal, req, state.dialect);
+  async chat(ctx: RoutingContext, principal: Principal, req: IncomingMessage, res: ServerResponse, state: RequestState, prepared?: PreparedBody): Promise<void> {
+    const routed = await this.route(ctx, principal, req, state.dialect, prepared);
     assertRoutable(routed.plan);
     const { plan, group, options } = routed;
     const timeouts = timeoutsFor(ctx, group);
@@ -236,6 +244,8 @@ export class CompletionService {
       }
       const cost = this.finish(record, state, executor.attempts, deployment, usage, routed);
       if (governance) await settle(governance, admitted, cost, usage.total_tokens, Date.now());
+      const held = state.dialect.finalize && !outcome.error && !outcome.clientAbandoned ? await state.dialect.finalize() : '';
+      if (held && !res.destroyed) res.write(held);
       if (!res.destroyed) {
         res.addTrailers({ 'x-switchyard-cost-usd': formatCost(cost) });
         res.end();
@@ -269,6 +279,7 @@ export class CompletionService {
     const cost = this.finish(record, state, executor.attempts, deployment, usage, routed);
     if (governance) await settle(governance, admitted, cost, usage.total_tokens, now);
     const text = value.raw ?? JSON.stringify(state.dialect.renderChat(value.completion));
+    if (state.dialect.finalize) await state.dialect.finalize();
     sendJson(res, 200, text, this.headers(deployment, executor.attempts, plan, cost, extraHeaders));
   }
 
@@ -428,7 +439,7 @@ function baseRecord(state: RequestState, routed: Pick<Routed, 'req' | 'group' | 
     requestId: state.requestId,
     ts: state.ts,
     dialect: state.dialect.name as DialectName,
-    operation: 'chat',
+    operation: state.operation ?? 'chat',
     requestedModel: routed.req.model,
     complexity: routed.auto?.score,
     autoTier: routed.auto?.tier,

@@ -25,6 +25,8 @@ import { parseJsonBody, readBody, sendJson } from './http.ts';
 import { z } from 'zod';
 import { zodToBadRequest } from '../dialects/openai/request.ts';
 import { FeedbackBook } from '../routing/feedback.ts';
+import { ResponseStore } from '../store/responses/store.ts';
+import { ResponsesService } from './responses.ts';
 
 const feedbackSchema = z.strictObject({
   request_id: z.string().min(1).max(200),
@@ -53,6 +55,8 @@ export interface GatewayOptions {
   /** Virtual keys, budgets, rate limits and policies; without it only the master key is accepted. */
   governance?: GovernanceRuntime;
   admin?: AdminHandler;
+  /** Stored Responses API turns; default: in memory only. */
+  responses?: ResponseStore;
 }
 
 const noopSink: UsageSink = { record() {}, async flush() {}, async close() {} };
@@ -68,6 +72,8 @@ export class Gateway {
   private readonly logger: Logger | undefined;
   private readonly completions: CompletionService;
   private readonly prober: ActiveProber;
+  private readonly responseStore: ResponseStore;
+  private readonly responses: ResponsesService;
   private inFlight = 0;
   private closing = false;
   governance: GovernanceRuntime | undefined;
@@ -81,6 +87,8 @@ export class Gateway {
     this.admin = options.admin;
     this.snapshot = this.buildSnapshot(options.config, undefined);
     this.completions = new CompletionService({ pools: this.pools, health: this.health, usage: this.usage, governance: () => this.governance, feedback: this.feedback });
+    this.responseStore = options.responses ?? new ResponseStore();
+    this.responses = new ResponsesService(this.completions, this.responseStore);
     this.prober = new ActiveProber(this.pools, this.health, () => this.snapshot.routing);
     this.prober.configure();
     this.server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 30_000, requestTimeout: 0 }, (req, res) => {
@@ -133,6 +141,7 @@ export class Gateway {
     this.server.closeAllConnections();
     await closed;
     await this.usage.close();
+    await this.responseStore.close();
     await this.governance?.close();
     await this.pools.close();
   }
@@ -178,6 +187,10 @@ export class Gateway {
       case '/embeddings':
         requireMethod(method, 'POST');
         return this.completions.embeddings(routing, this.authenticate(req), req, res, state);
+      case '/v1/responses':
+      case '/responses':
+        requireMethod(method, 'POST');
+        return this.responses.create(routing, this.authenticate(req), req, res, state);
       case '/v1/feedback':
         requireMethod(method, 'POST');
         return this.recordFeedback(req, res, this.authenticate(req));
@@ -204,6 +217,7 @@ export class Gateway {
       if (!group || !modelAllowed(principal, group, id)) throw modelNotFound(id);
       return sendJson(res, 200, { ...modelObject(group), id });
     }
+    if (path.startsWith('/v1/responses/')) return this.responses.resource(this.authenticate(req), req, res, path.slice('/v1/responses/'.length));
     if (path.startsWith('/admin/v1/')) {
       if (!this.admin) throw new GatewayError('not_found', 'the admin API is not enabled on this gateway', { code: 'admin_disabled' });
       return this.admin.handle(req, res, path);

@@ -6,7 +6,7 @@ export interface UsageRecord {
   /** Unix ms when the request arrived. */
   ts: number;
   dialect: DialectName;
-  operation: 'chat' | 'embeddings';
+  operation: 'chat' | 'embeddings' | 'responses';
   requestedModel: string;
   /** Who: empty for the master key. */
   orgId?: string;

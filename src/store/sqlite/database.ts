@@ -66,6 +66,20 @@ const MIGRATIONS: Migration[] = [
       ALTER TABLE usage_records ADD COLUMN auto_tier TEXT;
     `,
   },
+  {
+    // Responses API turns kept for previous_response_id (src/store/responses/sqlite.ts).
+    version: 15,
+    sql: `
+      CREATE TABLE stored_responses (
+        id TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        body TEXT NOT NULL
+      );
+      CREATE INDEX stored_responses_expires ON stored_responses (expires_at);
+    `,
+  },
 ];
 
 export function openDatabase(path: string): SqliteDatabase {
