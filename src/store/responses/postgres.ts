@@ -21,6 +21,7 @@ const MIGRATION_LOCK = 0x5359_5253_0001;
 const PG_INT8_OID = 20;
 
 export class PostgresResponseBackend implements ResponseBackend {
+  readonly shared = true;
   private readonly pool: pg.Pool;
   private readonly ownsPool: boolean;
   private ready: Promise<void> | undefined;

@@ -15,6 +15,7 @@ export interface SqliteResponseBackendOptions {
 const SWEEP_BATCH = 1000;
 
 export class SqliteResponseBackend implements ResponseBackend {
+  readonly shared = false;
   /** id → record to write, or null for a delete. */
   private pending = new Map<string, { record: StoredResponse; json: string } | null>();
   private readonly timer: NodeJS.Timeout;

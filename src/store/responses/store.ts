@@ -1,7 +1,9 @@
-// Stored Responses API turns: a bounded in-memory tier (recent turns, so the usual "continue the
-// conversation I just had" never waits on a database) in front of an optional durable backend.
-// Retention: every record expires `ttlMs` after it was created; the memory tier also evicts the
-// least recently used records past `maxEntries` / `maxBytes`, after which reads fall through to the backend.
+// Stored Responses API turns. On one node: a bounded in-memory tier (recent turns, so "continue the
+// conversation I just had" never waits on the database) in front of the SQLite backend, or alone. With
+// a shared backend (PostgreSQL, several replicas) reads go to the backend, and memory holds only the
+// turns whose write failed, so this replica can still continue them.
+// Retention: every record expires `ttlMs` after it was created; the memory tier also evicts the least
+// recently used records past `maxEntries` / `maxBytes` (reads then fall through to the backend).
 import type { ResponseBackend, StoredResponse } from './types.ts';
 
 export interface ResponseStoreOptions {
@@ -14,7 +16,7 @@ export interface ResponseStoreOptions {
   /** How often the backend drops expired rows (default 1 h; 0 disables). */
   sweepIntervalMs?: number;
   /** Failures the store absorbed (a backend write that failed keeps the record in memory only). */
-  onError?: (error: Error, context: 'put' | 'get' | 'delete' | 'sweep') => void;
+  onError?: (error: Error, context: 'put' | 'get' | 'sweep') => void;
 }
 
 export const DEFAULT_RESPONSE_TTL_MS = 30 * 24 * 3_600_000;
@@ -54,40 +56,40 @@ export class ResponseStore {
   }
 
   /**
-   * Readable by this process as soon as it is called; the returned promise resolves when the backend
-   * has it too (see ResponseBackend.put). A backend failure is reported, not thrown: the response was
-   * produced and paid for, so the client still gets it.
+   * Resolves when the next request naming this id will find it: at once in memory, after the backend
+   * write when the backend is shared. A failed backend write is reported, not thrown: the response was
+   * produced and paid for, so the client still gets it (and this process can still continue it).
    */
   async put(record: StoredResponse): Promise<void> {
     const json = JSON.stringify(record);
-    this.remember(record, json.length);
-    if (!this.backend) return;
+    const backend = this.backend;
+    if (!backend?.shared) this.remember(record, json.length);
+    if (!backend) return;
     try {
-      await this.backend.put(record, json);
+      await backend.put(record, json);
     } catch (err) {
+      if (backend.shared) this.remember(record, json.length);
       this.onError(err as Error, 'put');
     }
   }
 
   async get(id: string, now = Date.now()): Promise<StoredResponse | undefined> {
-    const hit = this.cache.get(id);
-    if (hit) {
-      if (hit.record.expiresAt <= now) {
-        this.forget(id);
-        return undefined;
+    const backend = this.backend;
+    if (backend?.shared) {
+      try {
+        const record = await backend.get(id, now);
+        if (record) return record;
+      } catch (err) {
+        this.onError(err as Error, 'get');
+        const local = this.cached(id, now);
+        if (local) return local;
+        throw err;
       }
-      this.cache.delete(id);
-      this.cache.set(id, hit);
-      return hit.record;
+      return this.cached(id, now);
     }
-    if (!this.backend) return undefined;
-    let record: StoredResponse | undefined;
-    try {
-      record = await this.backend.get(id, now);
-    } catch (err) {
-      this.onError(err as Error, 'get');
-      throw err;
-    }
+    const hit = this.cached(id, now);
+    if (hit || !backend) return hit;
+    const record = await backend.get(id, now);
     if (record) this.remember(record, JSON.stringify(record).length);
     return record;
   }
@@ -114,13 +116,24 @@ export class ResponseStore {
     await this.backend?.close();
   }
 
+  private cached(id: string, now: number): StoredResponse | undefined {
+    const hit = this.cache.get(id);
+    if (!hit) return undefined;
+    if (hit.record.expiresAt <= now) {
+      this.forget(id);
+      return undefined;
+    }
+    this.cache.delete(id);
+    this.cache.set(id, hit);
+    return hit.record;
+  }
+
   private remember(record: StoredResponse, bytes: number): void {
     this.forget(record.id);
     this.cache.set(record.id, { record, bytes });
     this.bytes += bytes;
     for (const [id] of this.cache) {
-      if (this.cache.size <= this.maxEntries && this.bytes <= this.maxBytes) break;
-      if (id === record.id && this.cache.size === 1) break;
+      if (this.cache.size <= 1 || (this.cache.size <= this.maxEntries && this.bytes <= this.maxBytes)) break;
       this.forget(id);
     }
   }

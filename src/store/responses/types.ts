@@ -17,6 +17,11 @@ export interface StoredResponse {
 
 /** Durable storage behind the in-memory tier: SQLite on one node, PostgreSQL across replicas. */
 export interface ResponseBackend {
+  /**
+   * Shared by several gateway processes (PostgreSQL): reads then go to the backend, since a local
+   * copy could outlive a delete made through another replica.
+   */
+  readonly shared: boolean;
   /** Resolves once the next request that names this id, on any replica sharing the backend, will find it. */
   put(record: StoredResponse, json: string): Promise<void>;
   get(id: string, now: number): Promise<StoredResponse | undefined>;
