@@ -138,7 +138,7 @@ describe.each(Object.entries(PROVIDERS))('openai SDK responses → gateway → %
 describe('openai SDK responses: stateless and manual history', () => {
   it('store: false answers but keeps nothing', async () => {
     const response = await client.responses.create({ model: 'gpt-4o-mini', input: 'Do not remember this', store: false });
-    expect(response.store).toBe(false);
+    expect((response as unknown as { store: boolean }).store).toBe(false);
     await expect(client.responses.retrieve(response.id)).rejects.toMatchObject({ status: 404 });
   });
 
