@@ -13,6 +13,7 @@ import { Gateway } from '../server/gateway.ts';
 import { openPostgresGovernanceStore, openSqliteGovernanceStore } from '../store/governance/open.ts';
 import { openDatabase } from '../store/sqlite/database.ts';
 import { SqliteUsageSink } from '../store/sqlite/usage-sink.ts';
+import { openResponseStore } from '../store/responses/open.ts';
 import { startDemoProviders, type DemoProviders } from './demo.ts';
 
 export interface ServeOptions {
@@ -104,12 +105,13 @@ export async function serve(options: ServeOptions): Promise<void> {
   const service = new GovernanceService({ store: governance.store, directory: governance.directory, counters: governance.counters });
   await service.ensureDefaultOrg({ timezone: config.governance.timezone });
   await reconcile(service, config, logger);
-  const gateway = new Gateway({ config, usageSink, logger, governance, admin: new AdminApi(service, governance.resolver) });
+  const responses = await openResponseStore({ sqlite: db, postgres: config.storage.postgres, env: process.env, logger });
+  const gateway = new Gateway({ config, usageSink, logger, governance, admin: new AdminApi(service, governance.resolver), responses });
   for (const warning of registryWarnings(gateway.registry)) logger.warn(warning);
   const { url } = await gateway.listen(server.port, server.host);
   banner([
     `Switchyard gateway listening on ${url}`,
-    `  OpenAI-compatible:    ${url}/v1   (chat/completions, embeddings, models)`,
+    `  OpenAI-compatible:    ${url}/v1   (chat/completions, responses, embeddings, models)`,
     `  Anthropic-compatible: ${url}      (/v1/messages)`,
     `  Store: ${config.storage.sqlite}`,
     ...notes,
