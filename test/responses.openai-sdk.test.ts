@@ -5,11 +5,17 @@ import type { ResponseStreamEvent } from 'openai/resources/responses/responses';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MASTER_KEY, startHarness, type Harness } from './support/harness.ts';
 
+const TINY_WINDOW = `
+  - name: tiny-window
+    deployments:
+      - { provider: openai-main, model: gpt-4o-mini, context_window: 400 }
+`;
+
 let h: Harness;
 let client: OpenAI;
 
 beforeAll(async () => {
-  h = await startHarness();
+  h = await startHarness({ extraModels: TINY_WINDOW });
   client = new OpenAI({ apiKey: MASTER_KEY, baseURL: `${h.url}/v1`, maxRetries: 0 });
 });
 afterAll(() => h.close());
@@ -165,6 +171,15 @@ describe('openai SDK responses: stateless and manual history', () => {
     await expect(
       client.responses.create({ model: 'gpt-4o-mini', input: [{ type: 'reasoning', id: 'rs_1', summary: [] }] }),
     ).rejects.toMatchObject({ status: 400, param: 'input.0.type', message: expect.stringContaining("unsupported input item type 'reasoning'") });
+  });
+
+  it('counts the stored history in the context-window pre-flight, not just the small follow-up body', async () => {
+    const long = await client.responses.create({ model: 'gpt-4o-mini', input: 'Summarise this: ' + 'lorem ipsum dolor sit amet '.repeat(120) });
+    await expect(client.responses.create({ model: 'tiny-window', input: 'ok?', previous_response_id: long.id })).rejects.toMatchObject({
+      status: 400,
+      code: 'context_length_exceeded',
+    });
+    expect((await client.responses.create({ model: 'tiny-window', input: 'ok?' })).status).toBe('completed');
   });
 
   it('streams max_output_tokens truncation as response.incomplete', async () => {

@@ -6,7 +6,7 @@ import { GatewayError, badRequest } from '../core/errors.ts';
 import { ResponsesDialect } from '../dialects/responses/index.ts';
 import { parseResponsesRequest } from '../dialects/responses/request.ts';
 import { newIdentity } from '../dialects/responses/response.ts';
-import { toChatRequest } from '../dialects/responses/to-chat.ts';
+import { itemsChars, toChatRequest } from '../dialects/responses/to-chat.ts';
 import type { ConversationItem } from '../dialects/responses/types.ts';
 import type { Principal } from '../governance/principal.ts';
 import type { ResponseStore } from '../store/responses/store.ts';
@@ -63,7 +63,7 @@ export class ResponsesService {
       },
     });
     state.operation = 'responses';
-    await this.completions.chat(ctx, principal, req, res, state, { body: parsed.routing, bytes: raw.length });
+    await this.completions.chat(ctx, principal, req, res, state, { body: parsed.routing, bytes: raw.length + itemsChars(history) });
   }
 
   /** GET|DELETE /v1/responses/{id}, GET /v1/responses/{id}/input_items */

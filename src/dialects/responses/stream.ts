@@ -42,7 +42,10 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   private finish: FinishReason | null = null;
   private usage: Usage | undefined;
   private state: 'streaming' | 'ended' | 'failed' = 'streaming';
-  /** True once the first content or tool call arrived. */
+  /**
+   * True once content, a tool call or reasoning arrived: the moment the gateway's stream relay commits
+   * to this attempt (reasoning is not rendered, but it commits all the same).
+   */
   sawContent = false;
 
   constructor(
@@ -66,6 +69,7 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     const choice = chunk.choices[0];
     if (!choice) return out;
     const delta = choice.delta;
+    if (delta.content || delta.tool_calls || delta.reasoning_content) this.sawContent = true;
     if (delta.content) out += this.text('output_text', delta.content);
     if (delta.refusal) out += this.text('refusal', delta.refusal);
     if (delta.tool_calls) for (const call of delta.tool_calls) out += this.toolCall(call);
@@ -129,7 +133,6 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   }
 
   private text(type: 'output_text' | 'refusal', value: string): string {
-    this.sawContent = true;
     let out = '';
     if (this.open?.kind !== 'message') {
       out += this.closeOpen();
@@ -155,7 +158,6 @@ export class ResponsesStreamEncoder implements StreamEncoder {
   }
 
   private toolCall(delta: ToolCallDelta): string {
-    this.sawContent = true;
     let out = '';
     let call = this.calls.get(delta.index);
     if (!call) {

@@ -52,6 +52,21 @@ export function itemsToMessages(items: readonly ConversationItem[]): ChatMessage
   return messages;
 }
 
+/**
+ * Rough size in characters of stored items, for the gateway's context-window pre-flight (which only
+ * tokenizes when the request is large): history is loaded server-side, so the client's body alone
+ * would understate it.
+ */
+export function itemsChars(items: readonly ConversationItem[]): number {
+  let chars = 0;
+  for (const item of items) {
+    if (item.type === 'function_call') chars += item.name.length + item.arguments.length + 32;
+    else if (item.type === 'function_call_output') chars += (typeof item.output === 'string' ? item.output.length : item.output.reduce((n, p) => n + p.text.length, 0)) + 32;
+    else for (const part of item.content) chars += (part.type === 'input_image' ? part.image_url.length : part.type === 'refusal' ? part.refusal.length : part.text.length) + 16;
+  }
+  return chars;
+}
+
 function chatTool(tool: ResponsesFunctionTool): FunctionTool {
   const fn: FunctionTool['function'] = { name: tool.name };
   if (tool.description != null) fn.description = tool.description;
