@@ -114,3 +114,10 @@ describe('parseResponsesRequest', () => {
     expect(refusal([]).message).toContain('JSON object');
   });
 });
+
+describe('parseResponsesRequest without input', () => {
+  it('accepts a continuation that adds nothing, and refuses a first turn with nothing', () => {
+    expect(parseResponsesRequest({ model: 'm', previous_response_id: 'resp_1' }).input).toEqual([]);
+    expect(refusal({ model: 'm' })).toMatchObject({ param: 'input', code: 'missing_required_parameter' });
+  });
+});

@@ -298,8 +298,9 @@ export function parseResponsesRequest(raw: unknown): ResponsesRequest {
   }
   const scalars = parseWith(scalarSchema, body, '');
   if (scalars.background) throw badRequest("background responses ('background: true') are not supported by this gateway", 'background', 'unsupported_parameter');
-  if (body.input === undefined || body.input === null) throw badRequest("Missing required parameter: 'input'.", 'input', 'missing_required_parameter');
-  const input = parseInput(body.input);
+  // Without input, a turn can only continue a stored conversation.
+  if (body.input == null && !scalars.previous_response_id) throw badRequest("Missing required parameter: 'input'.", 'input', 'missing_required_parameter');
+  const input = body.input == null ? [] : parseInput(body.input);
   if (input.length === 0 && !scalars.previous_response_id) throw badRequest("Invalid 'input': expected at least one input item", 'input');
   if (body.tools != null && !Array.isArray(body.tools)) throw badRequest("Invalid 'tools': expected an array", 'tools');
   const tools = ((body.tools as unknown[] | null | undefined) ?? []).map(parseTool);
