@@ -182,6 +182,18 @@ describe('openai SDK responses: stateless and manual history', () => {
     expect((await client.responses.create({ model: 'tiny-window', input: 'ok?' })).status).toBe('completed');
   });
 
+  it('fails over before the first byte and answers an upstream failure with an OpenAI-shaped error', async () => {
+    h.sims.anthropic.setKnobs({ errorRates: { 500: 1 } });
+    try {
+      await expect(client.responses.create({ model: 'claude-sonnet-4', input: 'hi' })).rejects.toMatchObject({ status: 502, type: 'server_error' });
+      await expect(client.responses.create({ model: 'claude-sonnet-4', input: 'hi', stream: true })).rejects.toMatchObject({ status: 502 });
+      const records = h.usage.records.filter((r) => r.operation === 'responses' && r.status === 502);
+      expect(records.length).toBeGreaterThanOrEqual(2);
+    } finally {
+      h.sims.anthropic.setKnobs({ errorRates: {} });
+    }
+  });
+
   it('streams max_output_tokens truncation as response.incomplete', async () => {
     const stream = await client.responses.create({ model: 'gemini-2.5-flash', input: 'Write a long story', max_output_tokens: 3, stream: true });
     const events: ResponseStreamEvent[] = [];
