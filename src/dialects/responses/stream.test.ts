@@ -126,7 +126,10 @@ describe('responses stream encoder', () => {
     const events = await sdkEvents(sse);
     expect(events.slice(-2)).toMatchObject([
       { type: 'error', code: 'stream_cut', message: 'upstream broke', param: null },
-      { type: 'response.failed', response: { status: 'failed', error: { code: 'server_error', message: 'upstream broke' }, output: [{ status: 'incomplete' }] } },
+      {
+        type: 'response.failed',
+        response: { status: 'failed', error: { code: 'server_error', message: 'upstream broke' }, output: [{ status: 'incomplete', content: [{ type: 'output_text', text: 'partial' }] }] },
+      },
     ]);
     expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i));
     expect(enc.failed).toBe(true);

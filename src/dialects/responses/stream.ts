@@ -102,6 +102,12 @@ export class ResponsesStreamEncoder implements StreamEncoder {
     let out = this.response ? '' : this.start(this.req.model);
     this.state = 'failed';
     out += this.event('error', `"code":${JSON.stringify(err.code ?? err.errorClass)},"message":${JSON.stringify(err.message)},"param":${JSON.stringify(err.param)}`);
+    const open = this.open;
+    // The failed Response still shows what was streamed of the part that was cut.
+    if (open?.kind === 'message' && open.part) {
+      const { type, value } = open.part;
+      open.item.content.push(type === 'output_text' ? { type, text: value, annotations: [], logprobs: [] } : { type, refusal: value });
+    }
     const response = failResponse(this.snapshot(), err);
     for (const item of response.output) if (item.status === 'in_progress') item.status = 'incomplete';
     return out + this.event('response.failed', `"response":${JSON.stringify(response)}`);
