@@ -28,6 +28,9 @@ const weatherTool: OpenAI.Responses.FunctionTool = {
   strict: true,
 };
 
+// 1x1 transparent PNG
+const PNG = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
+
 const PROVIDERS = {
   openai: 'gpt-4o-mini',
   anthropic: 'claude-sonnet-4',
@@ -126,6 +129,22 @@ describe.each(Object.entries(PROVIDERS))('openai SDK responses → gateway → %
     });
     expect(second.output_text).toContain('Tool result received');
     expect(second.output_text).toContain('temperature_c');
+  });
+
+  it('returns JSON for a json_schema text format, and reads input_image parts', async () => {
+    const structured = await client.responses.create({
+      model,
+      input: 'Describe a person',
+      text: { format: { type: 'json_schema', name: 'person', strict: true, schema: { type: 'object', properties: { name: { type: 'string' }, age: { type: 'integer' } }, required: ['name', 'age'], additionalProperties: false } } },
+    });
+    expect(JSON.parse(structured.output_text)).toEqual({ name: 'sample', age: 1 });
+    expect(structured.text?.format).toMatchObject({ type: 'json_schema', name: 'person' });
+
+    const seen = await client.responses.create({
+      model,
+      input: [{ role: 'user', content: [{ type: 'input_text', text: 'What is this?' }, { type: 'input_image', image_url: PNG, detail: 'auto' }] }],
+    });
+    expect(seen.output_text).toContain('I see 1 image');
   });
 
   it('streams a forced function call as argument deltas that the SDK reassembles', async () => {
