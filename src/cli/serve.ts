@@ -14,6 +14,8 @@ import { openPostgresGovernanceStore, openSqliteGovernanceStore } from '../store
 import { openDatabase } from '../store/sqlite/database.ts';
 import { SqliteUsageSink } from '../store/sqlite/usage-sink.ts';
 import { startDemoProviders, type DemoProviders } from './demo.ts';
+import { openCacheStore } from '../cache/build.ts';
+import { connectRedis } from '../store/redis/connect.ts';
 
 export interface ServeOptions {
   config?: string;
@@ -104,7 +106,9 @@ export async function serve(options: ServeOptions): Promise<void> {
   const service = new GovernanceService({ store: governance.store, directory: governance.directory, counters: governance.counters });
   await service.ensureDefaultOrg({ timezone: config.governance.timezone });
   await reconcile(service, config, logger);
-  const gateway = new Gateway({ config, usageSink, logger, governance, admin: new AdminApi(service, governance.resolver) });
+  const redisUrl = config.storage.redis;
+  const cacheStore = openCacheStore(config, { db, redis: redisUrl ? () => connectRedis(redisUrl, { connectionName: 'switchyard-cache' }) : undefined });
+  const gateway = new Gateway({ config, usageSink, logger, governance, admin: new AdminApi(service, governance.resolver), cacheStore });
   for (const warning of registryWarnings(gateway.registry)) logger.warn(warning);
   const { url } = await gateway.listen(server.port, server.host);
   banner([

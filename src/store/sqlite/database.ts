@@ -66,6 +66,26 @@ const MIGRATIONS: Migration[] = [
       ALTER TABLE usage_records ADD COLUMN auto_tier TEXT;
     `,
   },
+  {
+    version: 10,
+    sql: `
+      CREATE TABLE response_cache (
+        key TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        value TEXT NOT NULL,
+        vector BLOB,
+        stored_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        last_used INTEGER NOT NULL
+      );
+      CREATE INDEX response_cache_last_used ON response_cache (last_used);
+    `,
+  },
+  {
+    version: 11,
+    sql: `ALTER TABLE usage_records ADD COLUMN cache_hit INTEGER NOT NULL DEFAULT 0;`,
+  },
 ];
 
 export function openDatabase(path: string): SqliteDatabase {
