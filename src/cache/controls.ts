@@ -33,17 +33,14 @@ const ttl = z.union([z.number(), z.string()]).transform((v, ctx) => {
   return s ?? 0;
 });
 
-const bodySchema = z.union([
-  z.boolean().transform((on): CacheControls => ({ mode: on ? 'on' : 'off' })),
-  z
-    .strictObject({
-      mode: z.enum(REQUEST_MODES).optional(),
-      ttl: ttl.optional(),
-      match: z.enum(CACHE_MATCHES).optional(),
-      similarity_threshold: z.number().gt(0).max(1).optional(),
-    })
-    .transform((c): CacheControls => ({ mode: c.mode ?? 'on', ttlS: c.ttl, match: c.match, threshold: c.similarity_threshold })),
-]);
+const bodySchema = z
+  .strictObject({
+    mode: z.enum(REQUEST_MODES).optional(),
+    ttl: ttl.optional(),
+    match: z.enum(CACHE_MATCHES).optional(),
+    similarity_threshold: z.number().gt(0).max(1).optional(),
+  })
+  .transform((c): CacheControls => ({ mode: c.mode, ttlS: c.ttl, match: c.match, threshold: c.similarity_threshold }));
 
 const MODE_SET: ReadonlySet<string> = new Set(REQUEST_MODES);
 const MATCH_SET: ReadonlySet<string> = new Set(CACHE_MATCHES);
@@ -82,18 +79,19 @@ export function takeCacheControls(body: Record<string, unknown>, req: ChatReques
   }
   const fromHeader = header ? parseCacheHeader(header) : undefined;
   if (raw === undefined) return fromHeader;
+  if (typeof raw === 'boolean') return { ...fromHeader, mode: raw ? (fromHeader?.mode ?? 'on') : 'off' };
   const parsed = bodySchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const param = ['cache', ...issue.path.map(String)].join('.');
     throw badRequest(`Invalid '${param}': ${issue.message}`, param);
   }
+  // A `cache` object in the body is an opt-in by itself.
   const fromBody = parsed.data;
-  if (!fromHeader) return fromBody;
   return {
-    mode: fromBody.mode ?? fromHeader.mode,
-    ttlS: fromBody.ttlS ?? fromHeader.ttlS,
-    match: fromBody.match ?? fromHeader.match,
-    threshold: fromBody.threshold ?? fromHeader.threshold,
+    mode: fromBody.mode ?? fromHeader?.mode ?? 'on',
+    ttlS: fromBody.ttlS ?? fromHeader?.ttlS,
+    match: fromBody.match ?? fromHeader?.match,
+    threshold: fromBody.threshold ?? fromHeader?.threshold,
   };
 }
