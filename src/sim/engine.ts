@@ -32,6 +32,10 @@ export interface SimPlanOptions {
   outputTokens: number;
   /** Cached prompt tokens to report (simulates a provider prompt-cache hit). */
   cachedTokens?: number;
+  /** Prompt tokens reported as written to the provider's cache (Anthropic cache_creation_input_tokens). */
+  cacheWriteTokens?: number;
+  /** Tokens of an explicit cached context (Gemini cachedContent) counted into the prompt. */
+  extraPromptTokens?: number;
 }
 
 const FILLER = (
@@ -79,14 +83,15 @@ export function planCompletion(req: ChatRequest, options: SimPlanOptions): SimCo
   for (let i = 0; i < n; i++) choices.push(choice);
   const completionTokens =
     n * (choice.pieces.length + choice.reasoning.length + choice.toolCalls.reduce((sum, c) => sum + Math.ceil(c.function.arguments.length / 4) + 3, 0));
-  const promptTokens = simPromptTokens(req);
+  const promptTokens = simPromptTokens(req) + (options.extraPromptTokens ?? 0);
   const usage: Usage = {
     prompt_tokens: promptTokens,
     completion_tokens: completionTokens,
     total_tokens: promptTokens + completionTokens,
   };
   const cached = Math.min(options.cachedTokens ?? 0, promptTokens);
-  if (cached > 0) usage.prompt_tokens_details = { cached_tokens: cached };
+  const written = Math.min(options.cacheWriteTokens ?? 0, promptTokens - cached);
+  if (cached > 0 || written > 0) usage.prompt_tokens_details = written > 0 ? { cached_tokens: cached, cache_creation_tokens: written } : { cached_tokens: cached };
   if (choice.reasoning.length > 0) usage.completion_tokens_details = { reasoning_tokens: n * choice.reasoning.length };
   return { id: simId('sim-'), model: req.model, created: Math.floor(Date.now() / 1000), choices, usage };
 }
