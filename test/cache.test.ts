@@ -35,6 +35,10 @@ models:
     deployments: [ { provider: oa, model: gpt-4o-mini, price: { input_per_mtok: 1, output_per_mtok: 2 } } ]
   - name: claude
     deployments: [ { provider: claude, model: claude-sonnet-4-5, price: { input_per_mtok: 3, output_per_mtok: 15 } } ]
+  - name: multi
+    deployments:
+      - { provider: oa, model: gpt-4o-mini, price: { input_per_mtok: 1, output_per_mtok: 2 } }
+      - { provider: claude, model: claude-sonnet-4-5, price: { input_per_mtok: 3, output_per_mtok: 15 } }
 cache:
 ${cache}
 `;
@@ -68,7 +72,7 @@ async function addTeam(r: Running, name: string): Promise<Team> {
   return team;
 }
 
-async function addKey(r: Running, team?: Team, name = `key${++seq}`): Promise<string> {
+async function addKey(r: Running, team?: Team, name = `key${++seq}`, policy?: ApiKey['policy']): Promise<string> {
   const secret = `sk-sy-cache-${++seq}-${Math.random().toString(36).slice(2)}`;
   const key: ApiKey = {
     id: `key_${seq}`,
@@ -81,6 +85,7 @@ async function addKey(r: Running, team?: Team, name = `key${++seq}`): Promise<st
     hash: hashSecret(secret),
     declared: false,
     createdAt: Date.now(),
+    ...(policy ? { policy } : {}),
   };
   await r.runtime.store.createKey(key);
   r.runtime.directory.putKey(key);
@@ -274,6 +279,26 @@ describe('tenants', () => {
     expect(await status(soloOff, { headers: { 'x-switchyard-cache': 'force' } })).toBe('bypass');
     const optOut = await openai(r, researchA).chat.completions.create(body, { headers: { 'x-switchyard-cache': 'off' } }).withResponse();
     expect(optOut.response.headers.get('x-switchyard-cache-bypass-reason')).toBe('request_off');
+  });
+});
+
+describe('access policy', () => {
+  it("never serves a teammate an answer from a provider its key may not use", async () => {
+    const r = await start('  enabled: true\n  mode: "on"');
+    const team = await addTeam(r, 'mixed');
+    const free = await addKey(r, team);
+    const body = { model: 'multi', max_tokens: 50, messages: [{ role: 'user' as const, content: `Policy ${Math.random()}` }] };
+    const first = await openai(r, free).chat.completions.create(body).withResponse();
+    const provider = first.response.headers.get('x-switchyard-provider');
+    const other = provider === 'oa' ? 'claude' : 'oa';
+    const restricted = await addKey(r, team, undefined, { allowProviders: [other] });
+    const second = await openai(r, restricted).chat.completions.create(body).withResponse();
+    expect(second.response.headers.get('x-switchyard-cache')).toBe('miss');
+    expect(second.response.headers.get('x-switchyard-provider')).toBe(other);
+    // The unrestricted teammate may use either provider: the newer answer is a hit for it.
+    const third = await openai(r, free).chat.completions.create(body).withResponse();
+    expect(third.response.headers.get('x-switchyard-cache')).toBe('hit');
+    expect(third.response.headers.get('x-switchyard-provider')).toBe(other);
   });
 });
 

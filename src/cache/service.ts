@@ -9,6 +9,7 @@ import type { DialectName } from '../dialects/types.ts';
 import type { Principal } from '../governance/principal.ts';
 import type { RouteOptions } from '../routing/route-options.ts';
 import type { Deployment } from '../routing/registry.ts';
+import type { RoutePlan } from '../routing/router.ts';
 import type { UsageSink } from '../usage/record.ts';
 import type { CacheConfig, CacheMatch, CacheTenantConfig } from './config.ts';
 import { takeCacheControls, type CacheControls } from './controls.ts';
@@ -40,6 +41,25 @@ export interface CacheRequest {
   header: string | undefined;
   requestId: string;
   signal: AbortSignal;
+  /**
+   * Whether an answer from this deployment may be served to this request now: a cached answer is
+   * only as good as a fresh one the request could have got (access policy, provider constraints).
+   */
+  servable?: (deploymentId: string) => boolean;
+}
+
+/** Exclusions that are about the moment (health, load), not about whether the request may go there. */
+const TRANSIENT_EXCLUSIONS: ReadonlySet<string> = new Set(['circuit_open', 'cooling_down', 'rpm_exhausted', 'tpm_exhausted']);
+
+/** The deployments a plan could have sent this request to, ignoring momentary health. */
+export function servableFrom(plan: RoutePlan): (deploymentId: string) => boolean {
+  return (id) => {
+    for (const tier of plan.tiers) {
+      if (tier.order.some((c) => c.deployment.id === id)) return true;
+      if (tier.excluded.some((c) => c.deployment.id === id && c.excluded !== undefined && TRANSIENT_EXCLUSIONS.has(c.excluded))) return true;
+    }
+    return false;
+  };
 }
 
 export type BypassReason = 'tenant_off' | 'not_opted_in' | 'request_off' | 'temperature' | 'backend_error';
@@ -200,8 +220,10 @@ export class CacheTicket {
       }
       // The key already contains the tenant; the check guards against a corrupted or forged entry.
       if (!entry || entry.tenant !== tenantOf(this.input.principal)) return undefined;
+      const response = JSON.parse(entry.value) as CachedResponse;
+      if (response.deployment && this.input.servable && !this.input.servable(response.deployment)) return undefined;
       this.outcome = 'hit';
-      return { response: JSON.parse(entry.value) as CachedResponse, ageS: Math.max(0, Math.floor((now - entry.storedAt) / 1000)), similarity };
+      return { response, ageS: Math.max(0, Math.floor((now - entry.storedAt) / 1000)), similarity };
     } catch (err) {
       this.cache.reportError(err, 'lookup');
       this.bypass = 'backend_error';

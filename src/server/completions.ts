@@ -37,7 +37,7 @@ import {
 } from './routing-context.ts';
 import { primeStream, relayPrimed, type PrimedStream } from './stream-relay.ts';
 import { sendCacheHit } from '../cache/respond.ts';
-import type { CacheHit, ResponseCache } from '../cache/service.ts';
+import { servableFrom, type CacheHit, type ResponseCache } from '../cache/service.ts';
 import { StreamTap } from '../cache/stream-tap.ts';
 
 export interface RequestState {
@@ -199,7 +199,7 @@ export class CompletionService {
     const signal = lifetimeUntilClose(client.signal, timeouts.totalMs, res);
     const record = baseRecord(state, routed);
     // Response cache: a hit is answered here, before governance and any provider call.
-    const cacheTicket = this.deps.cache?.()?.begin({ principal, req: routed.req, body: routed.body, dialect: state.dialect.name, options, header: header(req, 'x-switchyard-cache'), requestId: state.requestId, signal });
+    const cacheTicket = this.deps.cache?.()?.begin({ principal, req: routed.req, body: routed.body, dialect: state.dialect.name, options, header: header(req, 'x-switchyard-cache'), requestId: state.requestId, signal, servable: servableFrom(plan) });
     const hit = await cacheTicket?.lookup();
     if (hit) return this.cacheHit(record, state, res, routed, hit);
     const execOptions = executorOptions(ctx, this.deps.health, plan.strategy, options);
