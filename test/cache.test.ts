@@ -219,6 +219,21 @@ describe('response cache with the openai SDK', () => {
     expect(openaiSim.requestCount - before).toBe(1);
   });
 
+  it('stores the accounted usage with a stream that carried none to the client', async () => {
+    const content = `No usage chunk ${Math.random()}`;
+    const stream = await openai(r).chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }], stream: true }, ON);
+    let text = '';
+    for await (const chunk of stream) {
+      expect(chunk.usage ?? undefined).toBeUndefined();
+      text += chunk.choices[0]?.delta.content ?? '';
+    }
+    const unary = await openai(r).chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }] }, ON).withResponse();
+    expect(unary.response.headers.get('x-switchyard-cache')).toBe('hit');
+    expect(unary.data.choices[0].message.content).toBe(text);
+    expect(unary.data.usage?.completion_tokens).toBe(40);
+    expect(unary.data.usage?.prompt_tokens).toBeGreaterThan(0);
+  });
+
   it('caches tool calls and replays them to a streaming client', async () => {
     const tools: OpenAI.ChatCompletionTool[] = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } }];
     const body = { model: 'gpt-4o-mini', tools, messages: [{ role: 'user' as const, content: `Weather in Paris? ${Math.random()}` }] };
