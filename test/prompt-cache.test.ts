@@ -132,6 +132,18 @@ describe('Anthropic cache_control', () => {
     expect(message.usage.cache_read_input_tokens).toBe(u1.cache_creation_input_tokens);
   });
 
+  it('bills 1-hour cache writes (cache_creation.ephemeral_1h_input_tokens) at twice the input price', async () => {
+    const client = new Anthropic({ apiKey: MASTER, baseURL: url, maxRetries: 0 });
+    const system: Anthropic.TextBlockParam[] = [{ type: 'text', text: longSystem(`one hour ${Math.random()}`), cache_control: { type: 'ephemeral', ttl: '1h' } }];
+    const { data, response } = await client.messages.create({ model: 'claude', max_tokens: 100, system, messages: [{ role: 'user', content: 'q' }] }).withResponse();
+    const u = data.usage;
+    const written = u.cache_creation_input_tokens!;
+    expect(written).toBeGreaterThanOrEqual(1024);
+    expect(u.cache_creation).toEqual({ ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: written });
+    const cost = (u.input_tokens * PRICES.claude.input + written * 2 * PRICES.claude.input + u.output_tokens * PRICES.claude.output) / 1e6;
+    expect(Number(response.headers.get('x-switchyard-cost-usd'))).toBeCloseTo(cost, 12);
+  });
+
   it('passes cache_control from the OpenAI dialect (extension) and reports the cache in prompt_tokens_details', async () => {
     const client = new OpenAI({ apiKey: MASTER, baseURL: `${url}/v1`, maxRetries: 0 });
     const system = { role: 'system', content: [{ type: 'text', text: longSystem(`cross ${Math.random()}`), cache_control: { type: 'ephemeral' } }] } as unknown as OpenAI.ChatCompletionSystemMessageParam;

@@ -34,6 +34,8 @@ export interface SimPlanOptions {
   cachedTokens?: number;
   /** Prompt tokens reported as written to the provider's cache (Anthropic cache_creation_input_tokens). */
   cacheWriteTokens?: number;
+  /** Of the cache writes, those with the 1-hour TTL. */
+  cacheWrite1hTokens?: number;
   /** Tokens of an explicit cached context (Gemini cachedContent) counted into the prompt. */
   extraPromptTokens?: number;
 }
@@ -92,6 +94,8 @@ export function planCompletion(req: ChatRequest, options: SimPlanOptions): SimCo
   const cached = Math.min(options.cachedTokens ?? 0, promptTokens);
   const written = Math.min(options.cacheWriteTokens ?? 0, promptTokens - cached);
   if (cached > 0 || written > 0) usage.prompt_tokens_details = written > 0 ? { cached_tokens: cached, cache_creation_tokens: written } : { cached_tokens: cached };
+  const written1h = Math.min(options.cacheWrite1hTokens ?? 0, written);
+  if (written1h > 0) usage.prompt_tokens_details!.cache_creation_1h_tokens = written1h;
   if (choice.reasoning.length > 0) usage.completion_tokens_details = { reasoning_tokens: n * choice.reasoning.length };
   return { id: simId('sim-'), model: req.model, created: Math.floor(Date.now() / 1000), choices, usage };
 }

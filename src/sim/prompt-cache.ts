@@ -15,14 +15,19 @@ export interface PromptCacheUse {
   read: number;
   /** Prompt tokens written to the cache by this request (breakpoint caching only). */
   written: number;
+  /** Of those, written with the 1-hour TTL (`cache_control.ttl: "1h"`). */
+  written1h: number;
 }
 
 interface Boundary {
   tokens: number;
   hash: string;
+  /** The marker's TTL in ms (breakpoints). */
+  ttlMs?: number;
 }
 
-const NONE: PromptCacheUse = { read: 0, written: 0 };
+const NONE: PromptCacheUse = { read: 0, written: 0, written1h: 0 };
+const ONE_HOUR_MS = 3_600_000;
 const DEFAULT_TTL_MS = 5 * 60_000;
 const MAX_PREFIXES = 50_000;
 
@@ -31,15 +36,17 @@ function boundaries(req: ChatRequest, promptTokens: number, at: 'breakpoints' | 
   const out: Boundary[] = [];
   const hash: Hash = createHash('sha256');
   let chars = 0;
-  const mark = (): void => {
-    out.push({ tokens: Math.min(promptTokens, Math.ceil(chars / 4)), hash: hash.copy().digest('base64url') });
+  const mark = (ttl?: string): void => {
+    const b: Boundary = { tokens: Math.min(promptTokens, Math.ceil(chars / 4)), hash: hash.copy().digest('base64url') };
+    if (ttl !== undefined) b.ttlMs = ttl === '1h' ? ONE_HOUR_MS : DEFAULT_TTL_MS;
+    out.push(b);
   };
   hash.update(req.model);
   for (const tool of req.tools ?? []) {
     const text = JSON.stringify(tool.function);
     hash.update(text);
     chars += text.length;
-    if (at === 'breakpoints' && tool.cache_control) mark();
+    if (at === 'breakpoints' && tool.cache_control) mark(tool.cache_control.ttl ?? '5m');
   }
   for (const message of req.messages) {
     hash.update(`\u0000${message.role}\u0000`);
@@ -53,7 +60,7 @@ function boundaries(req: ChatRequest, promptTokens: number, at: 'breakpoints' | 
         if (part.type === 'text') {
           hash.update(part.text);
           chars += part.text.length;
-          if (at === 'breakpoints' && part.cache_control) mark();
+          if (at === 'breakpoints' && part.cache_control) mark(part.cache_control.ttl ?? '5m');
         } else {
           hash.update(part.image_url.url);
           chars += 340;
@@ -82,9 +89,19 @@ export class SimPromptCache {
     const eligible = boundaries(req, promptTokens, 'breakpoints').filter((b) => b.tokens >= minTokens);
     if (eligible.length === 0) return NONE;
     const read = this.longestLive(eligible, now);
-    const last = eligible[eligible.length - 1].tokens;
+    // Each breakpoint writes the stretch since the previous one, with its own TTL.
+    let written = 0;
+    let written1h = 0;
+    let from = read;
+    for (const b of eligible) {
+      if (b.tokens <= from) continue;
+      const stretch = b.tokens - from;
+      written += stretch;
+      if (b.ttlMs === ONE_HOUR_MS) written1h += stretch;
+      from = b.tokens;
+    }
     this.remember(eligible, now);
-    return { read, written: Math.max(0, last - read) };
+    return { read, written, written1h };
   }
 
   /** OpenAI and Gemini implicit caching: the longest repeated message-boundary prefix, in `step`-token units. */
@@ -121,7 +138,7 @@ export class SimPromptCache {
   private remember(boundaries: Boundary[], now: number): void {
     for (const b of boundaries) {
       this.prefixes.delete(b.hash);
-      this.prefixes.set(b.hash, now + this.ttlMs);
+      this.prefixes.set(b.hash, now + (b.ttlMs ?? this.ttlMs));
     }
     while (this.prefixes.size > MAX_PREFIXES) {
       const oldest = this.prefixes.keys().next().value;

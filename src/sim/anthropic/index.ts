@@ -64,6 +64,7 @@ async function messages(ctx: SimContext): Promise<void> {
     outputTokens: ctx.knobs.outputTokens,
     cachedTokens: Math.max(ctx.knobs.cachedTokens, cache.read),
     cacheWriteTokens: cache.written,
+    cacheWrite1hTokens: cache.written1h,
   });
   const completion = completionFor(plan);
   const headers = { 'request-id': simId('req_') };
