@@ -245,7 +245,7 @@ export class CacheTicket {
     if (!active || !store || this.bypass !== undefined || completion.choices.length === 0) return;
     const response: CachedResponse = { completion, deployment: deployment?.id, provider: deployment?.target.endpoint.name, providerModel: deployment?.target.model };
     const value = JSON.stringify(response);
-    if (value.length > this.cache.config.max_entry_bytes) return;
+    if (Buffer.byteLength(value) > this.cache.config.max_entry_bytes) return;
     const now = Date.now();
     const tenant = tenantOf(this.input.principal);
     void (async () => {
