@@ -370,6 +370,18 @@ describe('response cache with the anthropic SDK', () => {
     });
   }
 
+  it('takes the body `cache` field off an Anthropic request before the same-dialect fast path forwards it', async () => {
+    const optIn = await start('  enabled: true');
+    const anthropic = new Anthropic({ apiKey: MASTER, baseURL: optIn.url, maxRetries: 0 });
+    const params = { model: 'claude', max_tokens: 100, messages: [{ role: 'user' as const, content: `Anthropic body control ${Math.random()}` }], cache: { ttl: '2m' } };
+    const first = await anthropic.messages.create(params as Anthropic.MessageCreateParamsNonStreaming).withResponse();
+    expect(first.response.headers.get('x-switchyard-cache')).toBe('miss');
+    expect(anthropicSim.received.at(-1)!.body).not.toHaveProperty('cache');
+    const second = await anthropic.messages.create(params as Anthropic.MessageCreateParamsNonStreaming).withResponse();
+    expect(second.response.headers.get('x-switchyard-cache')).toBe('hit');
+    expect(second.data.content).toEqual(first.data.content);
+  });
+
   it('stores a streamed answer (same-dialect relay) and serves it to a later stream', async () => {
     const params = { model: 'claude', max_tokens: 200, messages: [{ role: 'user' as const, content: `Relay then replay ${Math.random()}` }] };
     const before = anthropicSim.requestCount;

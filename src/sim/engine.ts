@@ -93,9 +93,10 @@ export function planCompletion(req: ChatRequest, options: SimPlanOptions): SimCo
   };
   const cached = Math.min(options.cachedTokens ?? 0, promptTokens);
   const written = Math.min(options.cacheWriteTokens ?? 0, promptTokens - cached);
-  if (cached > 0 || written > 0) usage.prompt_tokens_details = written > 0 ? { cached_tokens: cached, cache_creation_tokens: written } : { cached_tokens: cached };
   const written1h = Math.min(options.cacheWrite1hTokens ?? 0, written);
-  if (written1h > 0) usage.prompt_tokens_details!.cache_creation_1h_tokens = written1h;
+  if (written1h > 0) usage.prompt_tokens_details = { cached_tokens: cached, cache_creation_tokens: written, cache_creation_1h_tokens: written1h };
+  else if (written > 0) usage.prompt_tokens_details = { cached_tokens: cached, cache_creation_tokens: written };
+  else if (cached > 0) usage.prompt_tokens_details = { cached_tokens: cached };
   if (choice.reasoning.length > 0) usage.completion_tokens_details = { reasoning_tokens: n * choice.reasoning.length };
   return { id: simId('sim-'), model: req.model, created: Math.floor(Date.now() / 1000), choices, usage };
 }
