@@ -39,7 +39,7 @@ export const cacheSchema = z.strictObject({
       embedding_model: z.string().min(1).optional(),
       similarity_threshold: z.number().gt(0).max(1).default(0.95),
       /** Entries compared per lookup (the most recent ones of the same tenant, model and parameters). */
-      max_candidates: z.int().positive().max(100_000).default(1000),
+      max_candidates: z.int().positive().max(100_000).default(500),
     })
     .prefault({}),
   /** By team name (or id). */
