@@ -2,6 +2,8 @@
 // prompt tokens in each provider's own usage fields, the official SDKs read them, and the gateway
 // bills them at the cached-input (and cache-write) price, in its cost header and its usage records.
 import Anthropic from '@anthropic-ai/sdk';
+import { BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { GoogleGenAI } from '@google/genai';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,11 +18,13 @@ const PRICES = {
   'gpt-4o-mini': { input: 0.15, output: 0.6, read: 0.075, write: 0.15 },
   claude: { input: 3, output: 15, read: 0.3, write: 3.75 },
   gemini: { input: 0.3, output: 2.5, read: 0.075, write: 0.3 },
+  'bedrock-claude': { input: 3, output: 15, read: 0.3, write: 3.75 },
 } as const;
 
 let openaiSim: SimServer;
 let anthropicSim: SimServer;
 let geminiSim: SimServer;
+let bedrockSim: SimServer;
 let gateway: Gateway;
 let url: string;
 const usage = new MemoryUsageSink();
@@ -39,7 +43,8 @@ beforeAll(async () => {
   openaiSim = createSimulator('openai', { outputTokens: 10 });
   anthropicSim = createSimulator('anthropic', { outputTokens: 10 });
   geminiSim = createSimulator('gemini', { outputTokens: 10 });
-  for (const sim of [openaiSim, anthropicSim, geminiSim]) await sim.listen();
+  bedrockSim = createSimulator('bedrock', { outputTokens: 10, apiKey: 'bedrock-secret' });
+  for (const sim of [openaiSim, anthropicSim, geminiSim, bedrockSim]) await sim.listen();
   const price = (m: keyof typeof PRICES) =>
     `{ input_per_mtok: ${PRICES[m].input}, output_per_mtok: ${PRICES[m].output}, cached_input_per_mtok: ${PRICES[m].read}, cache_write_per_mtok: ${PRICES[m].write} }`;
   const config = parseConfig(
@@ -49,10 +54,12 @@ providers:
   - { name: oa, type: openai, base_url: "${openaiSim.url}/v1", api_key: k }
   - { name: claude, type: anthropic, base_url: "${anthropicSim.url}", api_key: k }
   - { name: gem, type: gemini, base_url: "${geminiSim.url}", api_key: k }
+  - { name: br, type: bedrock, base_url: "${bedrockSim.url}", region: us-east-1, aws_access_key_id: AKIDTEST, aws_secret_access_key: bedrock-secret }
 models:
   - { name: gpt-4o-mini, deployments: [ { provider: oa, model: gpt-4o-mini, price: ${price('gpt-4o-mini')} } ] }
   - { name: claude, deployments: [ { provider: claude, model: claude-sonnet-4-5, price: ${price('claude')} } ] }
   - { name: gemini, deployments: [ { provider: gem, model: gemini-2.5-flash, price: ${price('gemini')} } ] }
+  - { name: bedrock-claude, deployments: [ { provider: br, model: anthropic.claude-sonnet-4-5-20250929-v1:0, price: ${price('bedrock-claude')} } ] }
 `,
     { env: {} },
   );
@@ -62,7 +69,7 @@ models:
 
 afterAll(async () => {
   await gateway.close(1000);
-  for (const sim of [openaiSim, anthropicSim, geminiSim]) await sim.close();
+  for (const sim of [openaiSim, anthropicSim, geminiSim, bedrockSim]) await sim.close();
 });
 
 describe('OpenAI automatic prompt caching', () => {
@@ -169,6 +176,33 @@ describe('Anthropic cache_control', () => {
     expect(a.usage.cache_creation_input_tokens).toBeGreaterThan(0);
     expect(b.usage.cache_read_input_tokens).toBe(a.usage.cache_creation_input_tokens);
     expect(b.usage.input_tokens).toBeLessThan(a.usage.input_tokens + a.usage.cache_creation_input_tokens!);
+  });
+});
+
+describe('Bedrock cachePoint', () => {
+  it('writes then reads at cachePoint blocks; the AWS SDK reads cacheWriteInputTokens, the gateway bills both', async () => {
+    const aws = new BedrockRuntimeClient({ endpoint: bedrockSim.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'bedrock-secret' }, maxAttempts: 1, requestHandler: new NodeHttpHandler() });
+    const system = [{ text: longSystem(`bedrock direct ${Math.random()}`) }, { cachePoint: { type: 'default' as const } }];
+    const ask = (q: string) => aws.send(new ConverseCommand({ modelId: 'anthropic.claude-sonnet-4-5-20250929-v1:0', system, messages: [{ role: 'user', content: [{ text: q }] }] }));
+    const a = await ask('one');
+    expect(a.usage?.cacheWriteInputTokens).toBeGreaterThanOrEqual(1024);
+    const b = await ask('two');
+    expect(b.usage?.cacheReadInputTokens).toBe(a.usage?.cacheWriteInputTokens);
+    expect(b.usage?.inputTokens).toBe(a.usage?.inputTokens);
+    aws.destroy();
+
+    // Through the gateway: the Anthropic client's cache_control becomes a cachePoint.
+    const client = new Anthropic({ apiKey: MASTER, baseURL: url, maxRetries: 0 });
+    const marked: Anthropic.TextBlockParam[] = [{ type: 'text', text: longSystem(`bedrock gateway ${Math.random()}`), cache_control: { type: 'ephemeral' } }];
+    const first = await client.messages.create({ model: 'bedrock-claude', max_tokens: 50, system: marked, messages: [{ role: 'user', content: 'one' }] });
+    expect(JSON.stringify(bedrockSim.received.at(-1)!.body)).toContain('"cachePoint"');
+    const written = first.usage.cache_creation_input_tokens!;
+    expect(written).toBeGreaterThanOrEqual(1024);
+    const second = await client.messages.create({ model: 'bedrock-claude', max_tokens: 50, system: marked, messages: [{ role: 'user', content: 'two' }] }).withResponse();
+    const u = second.data.usage;
+    expect(u.cache_read_input_tokens).toBe(written);
+    const cost = expectedCost('bedrock-claude', { prompt: u.input_tokens + written, cached: written, written: 0, output: u.output_tokens });
+    expect(Number(second.response.headers.get('x-switchyard-cost-usd'))).toBeCloseTo(cost, 12);
   });
 });
 
