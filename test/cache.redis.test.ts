@@ -9,6 +9,7 @@ import { Gateway } from '../src/server/gateway.ts';
 import { createSimulator, type SimServer } from '../src/sim/index.ts';
 import { deleteByPrefix, eventually, redisReachable, testConnection, uniquePrefix } from '../src/store/redis/testing.ts';
 import type { Redis } from 'ioredis';
+import { connectRedis } from '../src/store/redis/connect.ts';
 
 const MASTER = 'sk-sy-cache-redis-master';
 const up = await redisReachable('test/cache.redis.test.ts');
@@ -67,6 +68,32 @@ afterAll(async () => {
   }
   for (const c of connections) c.disconnect();
   await sim.close();
+});
+
+describe('response cache when Redis is unreachable', () => {
+  it('answers every request (the cache reports a bypass) and never fails one', async () => {
+    const config = parseConfig(
+      `
+server: { master_key: ${MASTER} }
+providers: [ { name: oa, type: openai, base_url: "${sim.url}/v1", api_key: k } ]
+models: [ { name: gpt-4o-mini, deployments: [ { provider: oa, model: gpt-4o-mini } ] } ]
+cache: { enabled: true, mode: "on" }
+`,
+      { env: {} },
+    );
+    // Nothing listens on port 1: every command is refused at once (no offline queue).
+    const redis = connectRedis('redis://127.0.0.1:1', { connectionName: 'cache-down', maxRetryDelayMs: 50 });
+    const gateway = new Gateway({ config, cacheStore: new RedisCacheStore(redis, 'unused:', { maxEntries: 10, maxBytes: 1 << 20, maxCandidates: 10 }, true) });
+    gateways.push(gateway);
+    const { url } = await gateway.listen(0, '127.0.0.1');
+    for (let i = 0; i < 2; i++) {
+      const client = new OpenAI({ apiKey: MASTER, baseURL: `${url}/v1`, maxRetries: 0 });
+      const { data, response } = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Redis is down' }] }).withResponse();
+      expect(data.choices[0].message.content).toContain('Simulated reply');
+      expect(response.headers.get('x-switchyard-cache')).toBe('bypass');
+      expect(response.headers.get('x-switchyard-cache-bypass-reason')).toBe('backend_error');
+    }
+  });
 });
 
 describe.runIf(up)('response cache on Redis, two replicas', () => {
