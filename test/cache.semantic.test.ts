@@ -1,6 +1,7 @@
 // Semantic cache mode: a request close enough in meaning to a cached one (cosine similarity of the
 // configured embedding model's vectors, within one tenant and one parameter set) is answered from
 // the cache, with the similarity in a response header.
+import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/index.ts';
@@ -12,6 +13,7 @@ const MASTER = 'sk-sy-cache-semantic-master';
 let sim: SimServer;
 let gateway: Gateway;
 let client: OpenAI;
+let gatewayUrl: string;
 const usage = new MemoryUsageSink();
 
 beforeAll(async () => {
@@ -34,6 +36,7 @@ cache:
   );
   gateway = new Gateway({ config, usageSink: usage });
   const { url } = await gateway.listen(0, '127.0.0.1');
+  gatewayUrl = url;
   client = new OpenAI({ apiKey: MASTER, baseURL: `${url}/v1`, maxRetries: 0 });
 });
 
@@ -82,6 +85,23 @@ describe('semantic cache', () => {
     expect(strict.cache).toBe('miss');
     expect(strict.similarity).toBeNull();
     expect((await ask('How do volcanoes form under the ocean floor', SEMANTIC, { max_tokens: 7 })).cache).toBe('miss');
+  });
+
+  it('replays a semantic hit to a streaming Anthropic client with the similarity header', async () => {
+    const first = await ask('Explain how a tidal power station makes electricity');
+    await settle();
+    const anthropic = new Anthropic({ apiKey: MASTER, baseURL: gatewayUrl, maxRetries: 0, defaultHeaders: { 'x-switchyard-cache': 'match=semantic' } });
+    const stream = anthropic.messages.stream({ model: 'gpt-4o-mini', max_tokens: 16, messages: [{ role: 'user', content: 'explain how a tidal power station makes electricity?' }] });
+    const message = await stream.finalMessage();
+    const { response } = await stream.withResponse();
+    expect(response.headers.get('x-switchyard-cache')).toBe('miss'); // max_tokens differs: another parameter set
+    const again = anthropic.messages.stream({ model: 'gpt-4o-mini', max_tokens: 16, messages: [{ role: 'user', content: 'Explain: how does a tidal power station make electricity' }] });
+    const replayed = await again.finalMessage();
+    const headers = (await again.withResponse()).response.headers;
+    expect(headers.get('x-switchyard-cache')).toBe('hit');
+    expect(Number(headers.get('x-switchyard-cache-similarity'))).toBeGreaterThan(0.8);
+    expect(replayed.content).toEqual(message.content);
+    expect(first.cache).toBe('miss');
   });
 
   it('bills the lookup embedding to the request as an embeddings usage record', async () => {

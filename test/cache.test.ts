@@ -18,6 +18,8 @@ import { Gateway } from '../src/server/gateway.ts';
 import { createSimulator, type SimServer } from '../src/sim/index.ts';
 import { openSqliteGovernanceStore } from '../src/store/governance/open.ts';
 import { openDatabase } from '../src/store/sqlite/database.ts';
+import { SqliteUsageSink } from '../src/store/sqlite/usage-sink.ts';
+import type { UsageSink } from '../src/usage/record.ts';
 import { MemoryUsageSink } from './support/harness.ts';
 
 const MASTER = 'sk-sy-cache-master';
@@ -53,11 +55,11 @@ interface Running {
 
 const running: Running[] = [];
 
-async function start(cache: string, options: { cacheStore?: SqliteCacheStore } = {}): Promise<Running> {
+async function start(cache: string, options: { cacheStore?: SqliteCacheStore; usageSink?: UsageSink } = {}): Promise<Running> {
   const config = parseConfig(yaml(cache), { env: {} });
   const runtime = await GovernanceRuntime.open({ store: openSqliteGovernanceStore(':memory:'), config: config.governance, masterKey: MASTER });
   const usage = new MemoryUsageSink();
-  const gateway = new Gateway({ config, usageSink: usage, governance: runtime, cacheStore: options.cacheStore });
+  const gateway = new Gateway({ config, usageSink: options.usageSink ?? usage, governance: runtime, cacheStore: options.cacheStore });
   const url = (await gateway.listen(0, '127.0.0.1')).url;
   const r = { gateway, url, usage, runtime };
   running.push(r);
@@ -244,6 +246,18 @@ describe('response cache with the openai SDK', () => {
     expect(final.choices[0].message.tool_calls?.[0]).toMatchObject({ id: first.choices[0].message.tool_calls![0].id, function: { name: 'get_weather', arguments: '{"city":"sample"}' } });
   });
 
+  it('refresh skips the lookup and replaces the entry', async () => {
+    const body = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: `Refresh ${Math.random()}` }] };
+    await openai(r).chat.completions.create(body, ON);
+    const before = openaiSim.requestCount;
+    const refreshed = await openai(r).chat.completions.create(body, { headers: { 'x-switchyard-cache': 'refresh' } }).withResponse();
+    expect(refreshed.response.headers.get('x-switchyard-cache')).toBe('miss');
+    expect(openaiSim.requestCount - before).toBe(1);
+    const again = await openai(r).chat.completions.create(body, ON).withResponse();
+    expect(again.response.headers.get('x-switchyard-cache')).toBe('hit');
+    expect(again.data.id).toBe(refreshed.data.id);
+  });
+
   it('expires entries after their TTL', async () => {
     const body = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: `Short-lived ${Math.random()}` }] };
     const ttl = { headers: { 'x-switchyard-cache': 'ttl=1' } };
@@ -414,12 +428,14 @@ describe('SQLite backend', () => {
       db1.close();
 
       const db2 = openDatabase(path);
-      const r2 = await start('  enabled: true\n  mode: "on"', { cacheStore: new SqliteCacheStore(db2, cacheBounds(config.cache)) });
+      const r2 = await start('  enabled: true\n  mode: "on"', { cacheStore: new SqliteCacheStore(db2, cacheBounds(config.cache)), usageSink: new SqliteUsageSink(db2) });
       const second = await openai(r2).chat.completions.create(body).withResponse();
       expect(second.response.headers.get('x-switchyard-cache')).toBe('hit');
       expect(second.data.choices[0].message.content).toBe(first.data.choices[0].message.content);
       await r2.gateway.close(1000);
       running.splice(running.indexOf(r2), 1);
+      const row = db2.prepare('SELECT cache_hit, cost_usd, completion_tokens FROM usage_records WHERE request_id = ?').get(second.response.headers.get('x-switchyard-request-id'));
+      expect(row).toEqual({ cache_hit: 1, cost_usd: 0, completion_tokens: first.data.usage!.completion_tokens });
       db2.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
