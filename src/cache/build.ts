@@ -31,7 +31,7 @@ export function openCacheStore(config: SwitchyardConfig, resources: BackendResou
   const bounds = cacheBounds(c);
   const backend = c.backend === 'auto' ? (config.storage.redis && resources.redis ? 'redis' : resources.db ? 'sqlite' : 'memory') : c.backend;
   if (backend === 'redis') {
-    if (!resources.redis) throw new Error('cache.backend is redis but storage.redis is not set');
+    if (!resources.redis) throw new Error('cache.backend is redis but no Redis connection is available (set storage.redis)');
     return new RedisCacheStore(resources.redis(), c.redis_prefix, bounds, true);
   }
   if (backend === 'sqlite') {
