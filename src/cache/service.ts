@@ -109,9 +109,9 @@ export class ResponseCache {
     let own: CacheTenantConfig | undefined;
     if (principal.kind === 'master') own = c.master;
     else {
-      own = c.keys[principal.key.name] ?? c.keys[principal.key.id];
+      own = entry(c.keys, principal.key.name) ?? entry(c.keys, principal.key.id);
       const team = principal.team;
-      if (!own && team) own = c.teams[team.name] ?? c.teams[team.id];
+      if (!own && team) own = entry(c.teams, team.name) ?? entry(c.teams, team.id);
     }
     return {
       mode: own?.mode ?? c.mode,
@@ -123,7 +123,8 @@ export class ResponseCache {
 
   /** @internal */
   async embed(ticket: CacheRequest, text: string, signal: AbortSignal): Promise<Embedding> {
-    const embedding = await this.embedder!.embed(text, signal);
+    if (!this.embedder) throw new Error('semantic cache lookup without an embedding model');
+    const embedding = await this.embedder.embed(text, signal);
     this.recordEmbedding(ticket, embedding);
     return embedding;
   }
@@ -163,6 +164,11 @@ export class ResponseCache {
       clientAbandoned: false,
     });
   }
+}
+
+/** A tenant's own settings; names come from clients' keys and teams, so no inherited properties. */
+function entry(settings: Record<string, CacheTenantConfig>, name: string): CacheTenantConfig | undefined {
+  return Object.hasOwn(settings, name) ? settings[name] : undefined;
 }
 
 function bypassReason(settings: Settings, controls: CacheControls | undefined, req: ChatRequest): BypassReason | undefined {
