@@ -143,7 +143,7 @@ export class ResponseCache {
       ts: Date.now(),
       dialect: input.dialect,
       operation: 'embeddings',
-      requestedModel: this.embedder!.model,
+      requestedModel: d.group,
       orgId: who?.org.id,
       teamId: who?.team?.id,
       userId: who?.user?.id,
