@@ -23,6 +23,15 @@ describe('computeCost', () => {
     expect(computeCost(sonnet, u)).toBe(0.0303);
   });
 
+  it('bills 1-hour cache writes at twice the input price, the rest of the writes at the 5-minute price', () => {
+    // prompt 5,000 = 1,000 plain + 4,000 written (3,000 with the 1-hour TTL); 0 completion.
+    // 1000*3 + 1000*3.75 + 3000*6 = 3000 + 3750 + 18000 = 24,750 micro-USD
+    const u = usage(5_000, 0, { cached_tokens: 0, cache_creation_tokens: 4_000, cache_creation_1h_tokens: 3_000 });
+    expect(computeCost(sonnet, u)).toBe(0.02475);
+    // Without a separate write price every write is billed at the input price.
+    expect(computeCost(gpt4oMini, u)).toBe(0.00075);
+  });
+
   it('falls back to the input price when cache prices are unknown', () => {
     // all 1,000 prompt tokens at 0.15 whatever their cache status, 0 completion
     const u = usage(1_000, 0, { cached_tokens: 400, cache_creation_tokens: 100 });

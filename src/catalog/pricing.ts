@@ -26,15 +26,26 @@ export function computeCost(price: ModelPrice, usage: Usage): number {
   const details = usage.prompt_tokens_details;
   const cached = details?.cached_tokens ?? 0;
   const written = details?.cache_creation_tokens ?? 0;
+  const written1h = Math.min(details?.cache_creation_1h_tokens ?? 0, written);
   // Providers occasionally report cache counts that exceed the prompt total; never bill negative tokens.
   const uncached = Math.max(0, usage.prompt_tokens - cached - written);
   const input = price.inputPerMtok;
   const usd =
     uncached * input +
     cached * (price.cachedInputPerMtok ?? input) +
-    written * (price.cacheWritePerMtok ?? input) +
+    (written - written1h) * (price.cacheWritePerMtok ?? input) +
+    written1h * cacheWrite1hPrice(price) +
     usage.completion_tokens * price.outputPerMtok;
   return roundUsd(usd * PER_MTOK);
+}
+
+/**
+ * 1-hour cache writes: Anthropic (and Bedrock) bill them at twice the input price, where 5-minute
+ * writes cost the catalog's `cache_write` (1.25x). A model without a separate write price bills
+ * every write at the input price.
+ */
+export function cacheWrite1hPrice(price: ModelPrice): number {
+  return price.cacheWritePerMtok == null ? price.inputPerMtok : 2 * price.inputPerMtok;
 }
 
 /**

@@ -15,6 +15,8 @@ import { openDatabase } from '../store/sqlite/database.ts';
 import { SqliteUsageSink } from '../store/sqlite/usage-sink.ts';
 import { openResponseStore } from '../store/responses/open.ts';
 import { startDemoProviders, type DemoProviders } from './demo.ts';
+import { openCacheStore } from '../cache/build.ts';
+import { connectRedis } from '../store/redis/connect.ts';
 
 export interface ServeOptions {
   config?: string;
@@ -106,7 +108,9 @@ export async function serve(options: ServeOptions): Promise<void> {
   await service.ensureDefaultOrg({ timezone: config.governance.timezone });
   await reconcile(service, config, logger);
   const responses = await openResponseStore({ sqlite: db, postgres: config.storage.postgres, env: process.env, logger });
-  const gateway = new Gateway({ config, usageSink, logger, governance, admin: new AdminApi(service, governance.resolver), responses });
+  const redisUrl = config.storage.redis;
+  const cacheStore = openCacheStore(config, { db, redis: redisUrl ? () => connectRedis(redisUrl, { connectionName: 'switchyard-cache' }) : undefined });
+  const gateway = new Gateway({ config, usageSink, logger, governance, admin: new AdminApi(service, governance.resolver), responses, cacheStore });
   for (const warning of registryWarnings(gateway.registry)) logger.warn(warning);
   const { url } = await gateway.listen(server.port, server.host);
   banner([

@@ -13,6 +13,7 @@ import { formatPath } from './errors.ts';
 import { governanceSchema, keyDeclSchema, teamDeclSchema } from './governance-schema.ts';
 import { balancerSchema, modelTimeoutsSchema, routingSchema, strategySchema } from './routing-schema.ts';
 import { closestMatch } from './suggest.ts';
+import { cacheSchema } from '../cache/config.ts';
 
 // A record keyed by the union makes the compiler reject a list that misses or invents a type.
 const PROVIDER_TYPE_FLAGS: Record<ProviderType, true> = {
@@ -146,7 +147,7 @@ const configShape = {
   routing: routingSchema.prefault({}),
   governance: governanceSchema.prefault({}),
   usage: z.unknown().optional(),
-  cache: z.unknown().optional(),
+  cache: cacheSchema.prefault({}),
 };
 
 export type ServerConfig = z.output<typeof serverSchema>;

@@ -108,7 +108,8 @@ export interface Usage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
-  prompt_tokens_details?: { cached_tokens?: number; cache_creation_tokens?: number };
+  /** `cache_creation_1h_tokens`: the part of the cache writes made with a 1-hour TTL (Anthropic), billed higher. */
+  prompt_tokens_details?: { cached_tokens?: number; cache_creation_tokens?: number; cache_creation_1h_tokens?: number };
   completion_tokens_details?: { reasoning_tokens?: number };
 }
 

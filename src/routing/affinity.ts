@@ -27,8 +27,45 @@ interface Entry {
 export interface AffinityKey {
   key: string;
   kind: 'session' | 'prefix';
-  /** Approximate tokens of the shared prefix (0 for sessions), for the expected cache saving. */
+  /** Approximate tokens of the shared prefix (a session's earlier turns), for the expected cache saving. */
   prefixTokens: number;
+  /** Approximate tokens up to the last `cache_control` marker: what marker-only caches (Anthropic, Bedrock) keep. */
+  markedTokens: number;
+}
+
+/** Providers whose prompt cache holds only the prefixes the request marks with `cache_control`. */
+const MARKER_CACHES: ReadonlySet<ProviderType> = new Set<ProviderType>(['anthropic', 'bedrock']);
+
+/** Prompt tokens a warm cache on a deployment of this provider type is expected to serve. */
+export function expectedCachedTokens(key: AffinityKey, type: ProviderType): number {
+  return MARKER_CACHES.has(type) ? key.markedTokens : key.prefixTokens;
+}
+
+/** Characters before the last message, and up to the last cache_control marker (tools first, as providers read them). */
+function promptShape(req: ChatRequest): { earlierChars: number; markedChars: number } {
+  let chars = 0;
+  let marked = 0;
+  if (req.tools?.some((t) => t.cache_control)) {
+    for (const tool of req.tools) {
+      chars += JSON.stringify(tool.function).length;
+      if (tool.cache_control) marked = chars;
+    }
+  }
+  let earlier = 0;
+  const last = req.messages.length - 1;
+  req.messages.forEach((message, i) => {
+    if (i === last) earlier = chars;
+    const content = message.content;
+    if (typeof content === 'string') chars += content.length;
+    else if (content) {
+      for (const part of content) {
+        if (part.type !== 'text') continue;
+        chars += part.text.length;
+        if (part.cache_control) marked = chars;
+      }
+    }
+  });
+  return { earlierChars: earlier, markedChars: marked };
 }
 
 /** FNV-1a over the first `limit` characters of the prompt, in two lanes to make collisions rare. */
@@ -72,10 +109,13 @@ export class AffinityTable {
 
   /** The affinity key of a request, or undefined when neither a session nor a long prefix exists. */
   keyFor(group: string, req: ChatRequest, sessionId: string | undefined): AffinityKey | undefined {
-    if (sessionId) return { key: `${group}\u0000s\u0000${sessionId}`, kind: 'session', prefixTokens: 0 };
+    if (sessionId) {
+      const shape = promptShape(req);
+      return { key: `${group}\u0000s\u0000${sessionId}`, kind: 'session', prefixTokens: Math.floor(shape.earlierChars / 4), markedTokens: Math.floor(shape.markedChars / 4) };
+    }
     if (promptChars(req, this.minPrefixChars) < this.minPrefixChars) return undefined;
     const { hash, chars } = prefixHash(req, this.minPrefixChars);
-    return { key: `${group}\u0000p\u0000${hash}`, kind: 'prefix', prefixTokens: Math.floor(chars / 4) };
+    return { key: `${group}\u0000p\u0000${hash}`, kind: 'prefix', prefixTokens: Math.floor(chars / 4), markedTokens: Math.floor(promptShape(req).markedChars / 4) };
   }
 
   lookup(key: string, now: number): string | undefined {

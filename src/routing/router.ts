@@ -4,7 +4,7 @@
 import type { BalancerName, RoutingConfig, StrategyName, Weights } from '../config/routing-schema.ts';
 import type { ChatRequest } from '../core/canonical.ts';
 import { requestedMaxTokens } from '../core/canonical.ts';
-import { AffinityTable, cacheTtlMs, type AffinityKey } from './affinity.ts';
+import { AffinityTable, cacheTtlMs, expectedCachedTokens, type AffinityKey } from './affinity.ts';
 import type { Deployment, ModelGroup } from './registry.ts';
 import type { Requirement, RouteOptions } from './route-options.ts';
 import { resolveWeights } from './strategies.ts';
@@ -153,7 +153,7 @@ export class Router {
       for (const deployment of group.deployments) {
         const health = this.health.get(deployment.id);
         const pinned = affinity?.deploymentId === deployment.id;
-        const signals = this.signals(deployment, health, input.promptTokens, expectedOutputTokens, pinned ? affinity!.prefixTokens : 0, now);
+        const signals = this.signals(deployment, health, input.promptTokens, expectedOutputTokens, pinned ? expectedCachedTokens(affinity!, deployment.target.endpoint.type) : 0, now);
         const candidate: ScoredCandidate = { deployment, score: 0, signals };
         const reason = this.exclusion(deployment, health, signals, input, required, explicit, maxTokens);
         if (reason === 'circuit_open' || reason === 'cooling_down') {

@@ -36,6 +36,9 @@ import {
   type RoutingContext,
 } from './routing-context.ts';
 import { primeStream, relayPrimed, type PrimedStream } from './stream-relay.ts';
+import { sendCacheHit } from '../cache/respond.ts';
+import { servableFrom, type CacheHit, type ResponseCache } from '../cache/service.ts';
+import { StreamTap } from '../cache/stream-tap.ts';
 
 export interface RequestState {
   requestId: string;
@@ -59,6 +62,8 @@ export interface CompletionDeps {
   /** Budgets, rate limits and policies of virtual keys; absent = master key only. */
   governance?: () => GovernanceRuntime | undefined;
   feedback: FeedbackBook;
+  /** The response cache of the current config snapshot. */
+  cache?: () => ResponseCache | undefined;
 }
 
 interface Routed {
@@ -201,6 +206,10 @@ export class CompletionService {
     const client = abortOnClose(req, res);
     const signal = lifetimeUntilClose(client.signal, timeouts.totalMs, res);
     const record = baseRecord(state, routed);
+    // Response cache: a hit is answered here, before governance and any provider call.
+    const cacheTicket = this.deps.cache?.()?.begin({ principal, req: routed.req, body: routed.body, dialect: state.dialect.name, options, header: header(req, 'x-switchyard-cache'), requestId: state.requestId, signal, servable: servableFrom(plan) });
+    const hit = await cacheTicket?.lookup();
+    if (hit) return this.cacheHit(record, state, res, routed, hit);
     const execOptions = executorOptions(ctx, this.deps.health, plan.strategy, options);
     const governance = this.deps.governance?.();
     const admitted =
@@ -210,7 +219,8 @@ export class CompletionService {
     const covered = async (deployment: Deployment): Promise<void> => {
       if (governance) await coverAttempt(governance, admitted, deployment);
     };
-    const extraHeaders = routed.auto ? { ...admitted?.headers, ...autoHeaders(routed.auto) } : admitted?.headers;
+    let extraHeaders = routed.auto ? { ...admitted?.headers, ...autoHeaders(routed.auto) } : admitted?.headers;
+    if (cacheTicket) extraHeaders = { ...extraHeaders, ...cacheTicket.headers() };
 
     if (routed.req.stream) {
       const executor = new PlanExecutor<PrimedStream>(plan, signal, execOptions, async (attempt) => {
@@ -226,6 +236,7 @@ export class CompletionService {
       }
       const deployment = primed.attempt.deployment;
       record.ttftMs = performance.now() - state.startedAt;
+      const tap = cacheTicket?.storing ? new StreamTap(res, state.dialect.name) : undefined;
       const outcome = await relayPrimed(primed, res, this.headers(deployment, executor.attempts, plan, undefined, extraHeaders), (e) => state.dialect.createStreamEncoder(routed.req).error(e));
       const health = this.deps.health.get(deployment.id);
       const now = Date.now();
@@ -235,6 +246,8 @@ export class CompletionService {
       else {
         health.onSuccess(now, { ttftMs: primed.ttftMs, durationMs: performance.now() - primed.attempt.startedAt, completionTokens: usage.completion_tokens, totalTokens: usage.total_tokens });
         ctx.router.remember(plan, deployment, now);
+        const streamed = tap?.finish(usage);
+        if (streamed) cacheTicket?.store(streamed, deployment);
       }
       record.usageEstimated = outcome.usage === undefined;
       record.clientAbandoned = outcome.clientAbandoned;
@@ -278,6 +291,7 @@ export class CompletionService {
     record.usageEstimated = value.completion.usage === undefined;
     const cost = this.finish(record, state, executor.attempts, deployment, usage, routed);
     if (governance) await settle(governance, admitted, cost, usage.total_tokens, now);
+    cacheTicket?.store(value.completion.usage ? value.completion : { ...value.completion, usage }, deployment);
     const text = value.raw ?? JSON.stringify(state.dialect.renderChat(value.completion));
     if (state.dialect.finalize) await state.dialect.finalize();
     sendJson(res, 200, text, this.headers(deployment, executor.attempts, plan, cost, extraHeaders));
@@ -384,6 +398,22 @@ export class CompletionService {
     return headers;
   }
 
+  /** Answers from the response cache and records the request as a hit: no provider call, cost 0. */
+  private cacheHit(record: UsageRecord, state: RequestState, res: ServerResponse, routed: Routed, hit: CacheHit): void {
+    sendCacheHit(res, hit, state.dialect, routed.req, routed.auto ? autoHeaders(routed.auto) : undefined);
+    const usage = hit.response.completion.usage;
+    record.cacheHit = true;
+    record.deployment = hit.response.deployment;
+    record.provider = hit.response.provider;
+    record.providerModel = hit.response.providerModel;
+    record.promptTokens = usage?.prompt_tokens ?? 0;
+    record.completionTokens = usage?.completion_tokens ?? 0;
+    record.cachedTokens = usage?.prompt_tokens_details?.cached_tokens ?? 0;
+    record.latencyMs = performance.now() - state.startedAt;
+    if (routed.req.stream) record.ttftMs = record.latencyMs;
+    this.deps.usage.record(record);
+  }
+
   /** Records a request that failed before any response was committed, and releases what it held. */
   private async fail(record: UsageRecord, state: RequestState, attempts: readonly AttemptLog[], err: unknown, clientGone: boolean, admitted?: Admitted): Promise<void> {
     const error = asGatewayError(err);
@@ -461,6 +491,7 @@ function baseRecord(state: RequestState, routed: Pick<Routed, 'req' | 'group' | 
     latencyMs: 0,
     attempts: 0,
     clientAbandoned: false,
+    cacheHit: false,
   };
 }
 

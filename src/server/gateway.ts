@@ -35,11 +35,15 @@ const feedbackSchema = z.strictObject({
   comment: z.string().max(2000).optional(),
 });
 import { buildRoutingContext, modelNotFound, type RoutingContext } from './routing-context.ts';
+import { buildResponseCache, openCacheStore } from '../cache/build.ts';
+import type { ResponseCache } from '../cache/service.ts';
+import type { CacheStore } from '../cache/store.ts';
 
 interface Snapshot {
   routing: RoutingContext;
   /** Master key only, when governance is not attached. */
   masterOnly: PrincipalResolver;
+  cache: ResponseCache;
 }
 
 /** Serves `/admin/v1/…`; attached with governance. */
@@ -57,6 +61,8 @@ export interface GatewayOptions {
   admin?: AdminHandler;
   /** Stored Responses API turns; default: in memory only. */
   responses?: ResponseStore;
+  /** The response cache's backend (outlives reloads; closed with the gateway). Default: in memory when `cache.enabled`. */
+  cacheStore?: CacheStore;
 }
 
 const noopSink: UsageSink = { record() {}, async flush() {}, async close() {} };
@@ -74,6 +80,7 @@ export class Gateway {
   private readonly prober: ActiveProber;
   private readonly responseStore: ResponseStore;
   private readonly responses: ResponsesService;
+  private cacheStore: CacheStore | undefined;
   private inFlight = 0;
   private closing = false;
   governance: GovernanceRuntime | undefined;
@@ -85,8 +92,9 @@ export class Gateway {
     this.logger = options.logger;
     this.governance = options.governance;
     this.admin = options.admin;
+    this.cacheStore = options.cacheStore;
     this.snapshot = this.buildSnapshot(options.config, undefined);
-    this.completions = new CompletionService({ pools: this.pools, health: this.health, usage: this.usage, governance: () => this.governance, feedback: this.feedback });
+    this.completions = new CompletionService({ pools: this.pools, health: this.health, usage: this.usage, governance: () => this.governance, feedback: this.feedback, cache: () => this.snapshot.cache });
     this.responseStore = options.responses ?? new ResponseStore();
     this.responses = new ResponsesService(this.completions, this.responseStore);
     this.prober = new ActiveProber(this.pools, this.health, () => this.snapshot.routing);
@@ -112,10 +120,18 @@ export class Gateway {
 
   private buildSnapshot(config: SwitchyardConfig, affinity: RoutingContext['router']['affinity'] | undefined): Snapshot {
     this.governance?.reconfigure(config.governance, config.server.master_key);
-    return {
-      routing: buildRoutingContext(config, this.catalog, this.health, affinity),
-      masterOnly: new PrincipalResolver(new GovernanceDirectory(), config.server.master_key),
-    };
+    const routing = buildRoutingContext(config, this.catalog, this.health, affinity);
+    this.cacheStore ??= openCacheStore(config, {});
+    const cache = buildResponseCache({
+      config,
+      registry: routing.registry,
+      pools: this.pools,
+      health: this.health,
+      usage: this.usage,
+      store: this.cacheStore,
+      onError: (err, what) => this.logger?.warn({ err: err instanceof Error ? err.message : String(err), what }, 'response cache error'),
+    });
+    return { routing, masterOnly: new PrincipalResolver(new GovernanceDirectory(), config.server.master_key), cache };
   }
 
   async listen(port = this.config.server.port, host = this.config.server.host): Promise<{ port: number; host: string; url: string }> {
@@ -142,6 +158,7 @@ export class Gateway {
     await closed;
     await this.usage.close();
     await this.responseStore.close();
+    await this.cacheStore?.close();
     await this.governance?.close();
     await this.pools.close();
   }

@@ -32,6 +32,12 @@ export interface SimPlanOptions {
   outputTokens: number;
   /** Cached prompt tokens to report (simulates a provider prompt-cache hit). */
   cachedTokens?: number;
+  /** Prompt tokens reported as written to the provider's cache (Anthropic cache_creation_input_tokens). */
+  cacheWriteTokens?: number;
+  /** Of the cache writes, those with the 1-hour TTL. */
+  cacheWrite1hTokens?: number;
+  /** Tokens of an explicit cached context (Gemini cachedContent) counted into the prompt. */
+  extraPromptTokens?: number;
 }
 
 const FILLER = (
@@ -79,14 +85,18 @@ export function planCompletion(req: ChatRequest, options: SimPlanOptions): SimCo
   for (let i = 0; i < n; i++) choices.push(choice);
   const completionTokens =
     n * (choice.pieces.length + choice.reasoning.length + choice.toolCalls.reduce((sum, c) => sum + Math.ceil(c.function.arguments.length / 4) + 3, 0));
-  const promptTokens = simPromptTokens(req);
+  const promptTokens = simPromptTokens(req) + (options.extraPromptTokens ?? 0);
   const usage: Usage = {
     prompt_tokens: promptTokens,
     completion_tokens: completionTokens,
     total_tokens: promptTokens + completionTokens,
   };
   const cached = Math.min(options.cachedTokens ?? 0, promptTokens);
-  if (cached > 0) usage.prompt_tokens_details = { cached_tokens: cached };
+  const written = Math.min(options.cacheWriteTokens ?? 0, promptTokens - cached);
+  const written1h = Math.min(options.cacheWrite1hTokens ?? 0, written);
+  if (written1h > 0) usage.prompt_tokens_details = { cached_tokens: cached, cache_creation_tokens: written, cache_creation_1h_tokens: written1h };
+  else if (written > 0) usage.prompt_tokens_details = { cached_tokens: cached, cache_creation_tokens: written };
+  else if (cached > 0) usage.prompt_tokens_details = { cached_tokens: cached };
   if (choice.reasoning.length > 0) usage.completion_tokens_details = { reasoning_tokens: n * choice.reasoning.length };
   return { id: simId('sim-'), model: req.model, created: Math.floor(Date.now() / 1000), choices, usage };
 }
@@ -213,25 +223,44 @@ function isObject(value: JsonValue | undefined): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Deterministic unit-length embedding of a text (FNV-1a seeded xorshift). */
-export function simEmbedding(text: string, dimensions: number): number[] {
+/** FNV-1a of a string, as the seed of a word's pseudo-random direction. */
+function fnv1a(text: string): number {
   let h = 2166136261;
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);
     h = Math.imul(h, 16777619);
   }
-  let state = h >>> 0 || 1;
-  const out = new Array<number>(dimensions);
-  let norm = 0;
-  for (let i = 0; i < dimensions; i++) {
+  return h >>> 0 || 1;
+}
+
+/** Adds `weight` times the word's pseudo-random direction (xorshift from its hash) to `out`. */
+function addDirection(out: number[], seed: number, weight: number): void {
+  let state = seed;
+  for (let i = 0; i < out.length; i++) {
     state ^= state << 13;
     state ^= state >>> 17;
     state ^= state << 5;
     state >>>= 0;
-    const v = state / 4294967296 - 0.5;
-    out[i] = v;
-    norm += v * v;
+    out[i] += weight * (state / 4294967296 - 0.5);
   }
+}
+
+const WORD = /[\p{L}\p{N}]+/gu;
+
+/**
+ * Deterministic unit-length embedding of a text: the sum of one pseudo-random direction per distinct
+ * word (lower-cased), so texts sharing most of their words are close (cosine ≈ shared fraction) and
+ * unrelated texts are nearly orthogonal, like a real embedding model at a much coarser grain. A text
+ * without words gets the direction of its whole string.
+ */
+export function simEmbedding(text: string, dimensions: number): number[] {
+  const counts = new Map<string, number>();
+  for (const match of text.toLowerCase().matchAll(WORD)) counts.set(match[0], (counts.get(match[0]) ?? 0) + 1);
+  const out = new Array<number>(dimensions).fill(0);
+  if (counts.size === 0) addDirection(out, fnv1a(text), 1);
+  for (const [word, n] of counts) addDirection(out, fnv1a(word), n);
+  let norm = 0;
+  for (let i = 0; i < dimensions; i++) norm += out[i] * out[i];
   const scale = 1 / Math.sqrt(norm || 1);
   for (let i = 0; i < dimensions; i++) out[i] = Math.round(out[i] * scale * 1e6) / 1e6;
   return out;

@@ -3,6 +3,7 @@
 // as a `SimFormat` that routes requests and renders its own bodies and error shapes.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { SimPromptCache } from './prompt-cache.ts';
 
 export interface SimKnobs {
   /** Delay before the response starts (headers and first token), in ms. */
@@ -63,6 +64,8 @@ export interface SimContext {
   abortMidway: boolean;
   /** Per-token delay in ms (0 when unpaced). */
   tokenDelayMs: number;
+  /** This simulator's provider-side prompt cache. */
+  promptCache: SimPromptCache;
 }
 
 export type SimRoute = (ctx: SimContext) => Promise<void> | void;
@@ -92,6 +95,7 @@ export class SimServer {
   /** Requests received, in order (bounded to the last 200). */
   readonly received: SimRecord[] = [];
   requestCount = 0;
+  readonly promptCache = new SimPromptCache();
   private server: Server | undefined;
   private rngState: number;
   private readonly sockets = new Set<import('node:net').Socket>();
@@ -197,7 +201,7 @@ export class SimServer {
     if (res.destroyed) return;
     const tokenDelayMs = knobs.tokensPerSecond > 0 ? 1000 / knobs.tokensPerSecond : 0;
     try {
-      await route({ req, res, url, raw, json, knobs, abortMidway, tokenDelayMs });
+      await route({ req, res, url, raw, json, knobs, abortMidway, tokenDelayMs, promptCache: this.promptCache });
     } catch (err) {
       if (!res.headersSent) this.sendError(res, 500, `simulator failure: ${(err as Error).message}`);
       else res.destroy();

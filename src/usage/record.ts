@@ -40,6 +40,8 @@ export interface UsageRecord {
   attempts: number;
   fallbackReason?: string;
   clientAbandoned: boolean;
+  /** Served from the response cache: no provider call, cost 0, tokens as in the cached response. */
+  cacheHit?: boolean;
 }
 
 /** Accepts records on the request path without blocking it; writes happen in batches elsewhere. */

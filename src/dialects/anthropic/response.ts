@@ -33,12 +33,16 @@ export function anthropicUsage(usage: Usage | null | undefined): AnthropicUsage 
   if (!usage) return { input_tokens: 0, output_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
   const cacheRead = usage.prompt_tokens_details?.cached_tokens ?? 0;
   const cacheCreation = usage.prompt_tokens_details?.cache_creation_tokens ?? 0;
-  return {
+  const out: AnthropicUsage = {
     input_tokens: Math.max(0, usage.prompt_tokens - cacheRead - cacheCreation),
     output_tokens: usage.completion_tokens,
     cache_creation_input_tokens: cacheCreation,
     cache_read_input_tokens: cacheRead,
   };
+  // The split by TTL is rendered when known (it decides the write price).
+  const oneHour = usage.prompt_tokens_details?.cache_creation_1h_tokens;
+  if (oneHour !== undefined) out.cache_creation = { ephemeral_5m_input_tokens: Math.max(0, cacheCreation - oneHour), ephemeral_1h_input_tokens: oneHour };
+  return out;
 }
 
 /** Anthropic tool inputs are objects; arguments that are not a JSON object (e.g. cut by max_tokens) become `{}`. */

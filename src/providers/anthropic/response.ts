@@ -24,11 +24,13 @@ export interface UsageTally {
   output: number;
   cacheRead: number;
   cacheCreation: number;
+  /** Of the cache writes, those with the 1-hour TTL (`cache_creation.ephemeral_1h_input_tokens`). */
+  cacheCreation1h: number;
   thinking: number | undefined;
 }
 
 export function newUsageTally(): UsageTally {
-  return { input: 0, output: 0, cacheRead: 0, cacheCreation: 0, thinking: undefined };
+  return { input: 0, output: 0, cacheRead: 0, cacheCreation: 0, cacheCreation1h: 0, thinking: undefined };
 }
 
 /** Overwrites the counters present in an Anthropic usage object; absent or null ones keep their value. */
@@ -38,6 +40,8 @@ export function mergeUsage(tally: UsageTally, usage: unknown): boolean {
   tally.output = numberField(usage, 'output_tokens') ?? tally.output;
   tally.cacheRead = numberField(usage, 'cache_read_input_tokens') ?? tally.cacheRead;
   tally.cacheCreation = numberField(usage, 'cache_creation_input_tokens') ?? tally.cacheCreation;
+  const creation = usage.cache_creation;
+  if (isRecord(creation)) tally.cacheCreation1h = numberField(creation, 'ephemeral_1h_input_tokens') ?? tally.cacheCreation1h;
   const details = usage.output_tokens_details;
   if (isRecord(details)) tally.thinking = numberField(details, 'thinking_tokens') ?? tally.thinking;
   return true;
@@ -49,6 +53,7 @@ export function tallyToUsage(tally: UsageTally): Usage {
   const usage: Usage = { prompt_tokens: prompt, completion_tokens: tally.output, total_tokens: prompt + tally.output };
   if (tally.cacheRead > 0 || tally.cacheCreation > 0) {
     usage.prompt_tokens_details = { cached_tokens: tally.cacheRead, cache_creation_tokens: tally.cacheCreation };
+    if (tally.cacheCreation1h > 0) usage.prompt_tokens_details.cache_creation_1h_tokens = Math.min(tally.cacheCreation1h, tally.cacheCreation);
   }
   if (tally.thinking !== undefined) usage.completion_tokens_details = { reasoning_tokens: tally.thinking };
   return usage;

@@ -116,6 +116,8 @@ export function toGeminiRequest(req: ChatRequest): GeminiRequest {
   }
   const config = toGenerationConfig(req);
   if (config) body.generationConfig = config;
+  const cached = req.extra?.cached_content;
+  if (typeof cached === 'string' && cached.length > 0) body.cachedContent = cached;
   return body;
 }
 

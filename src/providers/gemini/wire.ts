@@ -74,6 +74,8 @@ export interface GeminiRequest {
   tools?: GeminiTool[];
   toolConfig?: GeminiToolConfig;
   generationConfig?: GeminiGenerationConfig;
+  /** An explicit context cache, `cachedContents/{id}` (from the OpenAI-dialect `cached_content` extension). */
+  cachedContent?: string;
 }
 
 export interface GeminiUsageMetadata {

@@ -6,7 +6,7 @@ import type { ChatCompletion, ChatRequest } from '../../core/canonical.ts';
 import { GatewayError } from '../../core/errors.ts';
 import { sseEvent } from '../../core/sse.ts';
 import { anthropicDialect } from '../../dialects/anthropic/index.ts';
-import { planCompletion, simId, type SimCompletion } from '../engine.ts';
+import { planCompletion, simId, simPromptTokens, type SimCompletion } from '../engine.ts';
 import { renderChunks, renderCompletion } from '../openai/index.ts';
 import { sendJson, writeFrames, type SimContext, type SimFormat, type SimRoute } from '../server.ts';
 
@@ -58,7 +58,14 @@ async function messages(ctx: SimContext): Promise<void> {
     ctx.res.end(anthropicErrorBody(error.anthropicType, error.message));
     return;
   }
-  const plan = planCompletion(req, { outputTokens: ctx.knobs.outputTokens, cachedTokens: ctx.knobs.cachedTokens });
+  // Prompt caching at cache_control breakpoints (1024-token minimum, as for Sonnet and Opus).
+  const cache = ctx.promptCache.breakpoints(req, simPromptTokens(req), 1024);
+  const plan = planCompletion(req, {
+    outputTokens: ctx.knobs.outputTokens,
+    cachedTokens: Math.max(ctx.knobs.cachedTokens, cache.read),
+    cacheWriteTokens: cache.written,
+    cacheWrite1hTokens: cache.written1h,
+  });
   const completion = completionFor(plan);
   const headers = { 'request-id': simId('req_') };
   if (!req.stream) return sendJson(ctx, 200, anthropicDialect.renderChat(completion), headers);

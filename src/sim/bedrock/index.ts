@@ -9,7 +9,8 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { EVENT_STREAM_CONTENT_TYPE } from '../../providers/bedrock/eventstream.ts';
 import type { TitanEmbeddingResponse } from '../../providers/bedrock/wire.ts';
-import { planCompletion, simEmbedding, simTextTokens, type SimCompletion } from '../engine.ts';
+import type { ChatRequest } from '../../core/canonical.ts';
+import { planCompletion, simEmbedding, simPromptTokens, simTextTokens, type SimCompletion, type SimPlanOptions } from '../engine.ts';
 import { SimServer, sendJson, writeFrames, type SimContext, type SimErrorBody, type SimFormat, type SimKnobs, type SimRoute } from '../server.ts';
 import { isSigV4, payloadMatches, verifySigV4 } from './auth.ts';
 import { renderConverse, renderStreamFrames } from './render.ts';
@@ -65,17 +66,23 @@ function latencyMs(ctx: SimContext, plan: SimCompletion): number {
 
 type Handler = (ctx: SimContext, model: string) => Promise<void>;
 
+/** Prompt caching at `cachePoint` blocks, as Anthropic models on Bedrock do (1,024-token minimum). */
+function cachePlan(ctx: SimContext, request: ChatRequest): SimPlanOptions {
+  const cache = ctx.promptCache.breakpoints(request, simPromptTokens(request), 1024);
+  return { outputTokens: ctx.knobs.outputTokens, cachedTokens: Math.max(ctx.knobs.cachedTokens, cache.read), cacheWriteTokens: cache.written };
+}
+
 async function converse(ctx: SimContext, model: string): Promise<void> {
   const parsed = parseConverse(model, ctx.json, false);
   if (!parsed.ok) return sendError(ctx, 400, 'ValidationException', parsed.message);
-  const plan = planCompletion(parsed.request, { outputTokens: ctx.knobs.outputTokens, cachedTokens: ctx.knobs.cachedTokens });
+  const plan = planCompletion(parsed.request, cachePlan(ctx, parsed.request));
   await sendJson(ctx, 200, renderConverse(plan, latencyMs(ctx, plan)), { 'x-amzn-requestid': randomUUID() });
 }
 
 async function converseStream(ctx: SimContext, model: string): Promise<void> {
   const parsed = parseConverse(model, ctx.json, true);
   if (!parsed.ok) return sendError(ctx, 400, 'ValidationException', parsed.message);
-  const plan = planCompletion(parsed.request, { outputTokens: ctx.knobs.outputTokens, cachedTokens: ctx.knobs.cachedTokens });
+  const plan = planCompletion(parsed.request, cachePlan(ctx, parsed.request));
   ctx.res.writeHead(200, { 'content-type': EVENT_STREAM_CONTENT_TYPE, 'x-amzn-requestid': randomUUID() });
   await writeFrames(ctx, renderStreamFrames(plan, latencyMs(ctx, plan)));
 }

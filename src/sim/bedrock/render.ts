@@ -21,12 +21,14 @@ const PADDING = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
 
 export function bedrockUsage(usage: Usage): TokenUsage {
   const cached = usage.prompt_tokens_details?.cached_tokens ?? 0;
+  const written = usage.prompt_tokens_details?.cache_creation_tokens ?? 0;
   const out: TokenUsage = {
-    inputTokens: usage.prompt_tokens - cached,
+    inputTokens: usage.prompt_tokens - cached - written,
     outputTokens: usage.completion_tokens,
     totalTokens: usage.prompt_tokens + usage.completion_tokens,
   };
   if (cached > 0) out.cacheReadInputTokens = cached;
+  if (written > 0) out.cacheWriteInputTokens = written;
   return out;
 }
 

@@ -46,7 +46,7 @@ function toChatRequest(model: string, body: unknown, stream: boolean): ChatReque
       if (isRecord(block) && typeof block.text === 'string') {
         if (block.text.trim() === '') fail('The text field in the SystemContentBlock object is blank. Add text to the text field, and try again.');
         parts.push({ type: 'text', text: block.text });
-      }
+      } else if (isRecord(block) && 'cachePoint' in block) markLast(parts);
     }
     if (parts.length > 0) messages.push({ role: 'system', content: parts });
   }
@@ -75,6 +75,12 @@ function toChatRequest(model: string, body: unknown, stream: boolean): ChatReque
   return request;
 }
 
+/** A `cachePoint` block caches everything before it: the simulator marks the text part it follows. */
+function markLast(parts: ContentPart[]): void {
+  const last = parts[parts.length - 1];
+  if (last?.type === 'text') last.cache_control = { type: 'ephemeral' };
+}
+
 function text(block: Json, where: string): string {
   const value = block.text;
   if (typeof value !== 'string' || value.trim() === '') {
@@ -91,11 +97,12 @@ function userMessages(content: unknown[], i: number): { messages: ChatMessage[];
     const where = `messages.${i}.content.${j}`;
     if (!isRecord(block)) fail(`${where} is malformed.`);
     if ('text' in block) parts.push({ type: 'text', text: text(block, where) });
+    else if ('cachePoint' in block) markLast(parts);
     else if (isRecord(block.image)) parts.push(image(block.image, where));
     else if (isRecord(block.toolResult)) {
       toolBlocks = true;
       messages.push(toolResult(block.toolResult, where));
-    } else if (!('cachePoint' in block)) fail(`${where} has an unsupported content block.`);
+    } else fail(`${where} has an unsupported content block.`);
   });
   if (parts.length > 0) messages.push({ role: 'user', content: parts });
   return { messages, toolBlocks };
@@ -124,6 +131,7 @@ function toolResult(value: Json, where: string): ChatMessage {
 function assistantMessage(content: unknown[], i: number): { messages: ChatMessage[]; toolBlocks: boolean } {
   let out = '';
   let reasoning = '';
+  let cachePoint = false;
   const calls: ToolCall[] = [];
   content.forEach((block, j) => {
     const where = `messages.${i}.content.${j}`;
@@ -139,9 +147,11 @@ function assistantMessage(content: unknown[], i: number): { messages: ChatMessag
       if (isRecord(reasoningText) && typeof reasoningText.text === 'string') reasoning += reasoningText.text;
     } else if (isRecord(block.image) || isRecord(block.toolResult)) {
       fail(`${where}: only user messages can carry images and tool results.`);
-    } else if (!('cachePoint' in block)) fail(`${where} has an unsupported content block.`);
+    } else if ('cachePoint' in block) cachePoint = true;
+    else fail(`${where} has an unsupported content block.`);
   });
-  const message: AssistantMessage = { role: 'assistant', content: out.length > 0 ? out : null };
+  const body: AssistantMessage['content'] = cachePoint && out.length > 0 ? [{ type: 'text', text: out, cache_control: { type: 'ephemeral' } }] : out.length > 0 ? out : null;
+  const message: AssistantMessage = { role: 'assistant', content: body };
   if (calls.length > 0) message.tool_calls = calls;
   if (reasoning.length > 0) message.reasoning_content = reasoning;
   return { messages: [message], toolBlocks: calls.length > 0 };
@@ -164,6 +174,7 @@ function applyTools(request: ChatRequest, value: unknown): boolean {
   if (!isRecord(value) || !Array.isArray(value.tools) || value.tools.length === 0) fail('The toolConfig field must include at least one tool.');
   const tools: FunctionTool[] = [];
   for (const tool of value.tools) {
+    if (isRecord(tool) && 'cachePoint' in tool && tools.length > 0) tools[tools.length - 1].cache_control = { type: 'ephemeral' };
     if (!isRecord(tool) || !isRecord(tool.toolSpec)) continue;
     const spec = tool.toolSpec;
     const schema = isRecord(spec.inputSchema) ? spec.inputSchema.json : undefined;

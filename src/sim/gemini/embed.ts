@@ -84,3 +84,37 @@ export function countTokens(ctx: SimContext, model: string, vertex: boolean): Pr
   const tokens = simPromptTokens(toChatRequest(request, model).chat);
   return sendJson(ctx, 200, vertex ? { totalTokens: tokens, totalBillableCharacters: tokens * 4 } : { totalTokens: tokens, promptTokensDetails: [{ modality: 'TEXT', tokenCount: tokens }] });
 }
+
+const CreateCachedContent = z.object({
+  model: z.string().min(1),
+  contents: GenerateContentRequest.shape.contents.optional(),
+  systemInstruction: GenerateContentRequest.shape.systemInstruction,
+  tools: GenerateContentRequest.shape.tools,
+  ttl: z.string().regex(/^\d+(\.\d+)?s$/, "ttl is a duration in seconds, like '300s'").optional(),
+  displayName: z.string().optional(),
+});
+
+let cacheSeq = 0;
+
+/** cachedContents.create: an explicit context cache whose name generateContent can reference. */
+export function createCachedContent(ctx: SimContext): Promise<void> {
+  const parsed = CreateCachedContent.safeParse(ctx.json);
+  if (!parsed.success) return invalid(ctx, parsed.error);
+  const { model, contents, systemInstruction, tools, ttl, displayName } = parsed.data;
+  const modelId = model.replace(/^models\//, '');
+  const tokens = simPromptTokens(toChatRequest({ contents: contents ?? [], systemInstruction, tools }, modelId).chat);
+  const ttlMs = ttl ? Math.round(Number(ttl.slice(0, -1)) * 1000) : 3_600_000;
+  const now = Date.now();
+  const name = `cachedContents/sim${(++cacheSeq).toString(36)}${now.toString(36)}`;
+  ctx.promptCache.createHandle(name, tokens, ttlMs, now);
+  const iso = new Date(now).toISOString();
+  return sendJson(ctx, 200, {
+    name,
+    ...(displayName ? { displayName } : {}),
+    model: `models/${modelId}`,
+    createTime: iso,
+    updateTime: iso,
+    expireTime: new Date(now + ttlMs).toISOString(),
+    usageMetadata: { totalTokenCount: tokens },
+  });
+}

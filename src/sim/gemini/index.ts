@@ -1,9 +1,9 @@
 // Gemini simulator: Google AI (`/v1beta/models/{model}:method`, key in `x-goog-api-key` or `?key=`)
 // and Vertex AI (`/v1/projects/{p}/locations/{l}/publishers/google/models/{model}:method`, Bearer).
 import type { IncomingMessage } from 'node:http';
-import { planCompletion } from '../engine.ts';
+import { planCompletion, simPromptTokens } from '../engine.ts';
 import { sendJson, writeFrames, type SimContext, type SimFormat, type SimRoute } from '../server.ts';
-import { batchEmbedContents, countTokens, embedContent, vertexPredict } from './embed.ts';
+import { batchEmbedContents, countTokens, createCachedContent, embedContent, vertexPredict } from './embed.ts';
 import { errorEnvelope, renderResponse, renderStream } from './render.ts';
 import { parseGeminiChat } from './request.ts';
 
@@ -12,12 +12,26 @@ const SIM_MODELS = ['gemini-2.5-flash', 'gemini-2.5-pro', 'gemini-2.0-flash', 'g
 const GOOGLE_AI_METHOD = /^\/(?:v1beta|v1|v1alpha)\/models\/([^/:]+):([A-Za-z]+)$/;
 const VERTEX_METHOD = /^\/(?:v1|v1beta1)\/projects\/[^/]+\/locations\/[^/]+\/publishers\/google\/models\/([^/:]+):([A-Za-z]+)$/;
 const GOOGLE_AI_MODELS = /^\/(?:v1beta|v1|v1alpha)\/models(?:\/([^/:]+))?$/;
+const CACHED_CONTENTS = /^\/(?:v1beta|v1|v1alpha)\/cachedContents$/;
 
 async function generate(ctx: SimContext, model: string, stream: boolean): Promise<void> {
   const parsed = parseGeminiChat(ctx.json, model);
   if (!parsed.ok) return sendJson(ctx, 400, errorEnvelope(400, parsed.message));
-  const { chat, includeThoughts } = parsed.value;
-  const plan = planCompletion(chat, { outputTokens: ctx.knobs.outputTokens, cachedTokens: ctx.knobs.cachedTokens });
+  const { chat, includeThoughts, cachedContent } = parsed.value;
+  // Explicit caching: the cached context counts into the prompt, all of it as cached tokens.
+  let explicit = 0;
+  if (cachedContent !== undefined) {
+    const tokens = ctx.promptCache.handle(cachedContent);
+    if (tokens === undefined) return sendJson(ctx, 403, errorEnvelope(403, `CachedContent not found (or permission denied): ${cachedContent}`));
+    explicit = tokens;
+  }
+  // Implicit caching (Gemini 2.5): a repeated prefix of 1024+ tokens.
+  const implicit = ctx.promptCache.automatic(chat, simPromptTokens(chat), 1024, 1);
+  const plan = planCompletion(chat, {
+    outputTokens: ctx.knobs.outputTokens,
+    cachedTokens: Math.max(ctx.knobs.cachedTokens, explicit + implicit),
+    extraPromptTokens: explicit,
+  });
   if (!stream) return sendJson(ctx, 200, renderResponse(plan, { includeThoughts }));
   const events = renderStream(plan, { includeThoughts });
   if (ctx.url.searchParams.get('alt') === 'sse') {
@@ -94,6 +108,7 @@ export const geminiSimFormat: SimFormat = {
       return (ctx) => models(ctx, id);
     }
     if (method !== 'POST') return undefined;
+    if (CACHED_CONTENTS.test(pathname)) return createCachedContent;
     const google = GOOGLE_AI_METHOD.exec(pathname);
     if (google) return googleAiRoute(decodeURIComponent(google[1]), google[2]);
     const vertex = VERTEX_METHOD.exec(pathname);

@@ -38,6 +38,8 @@ const FunctionDeclaration = z.object({
 
 export const GenerateContentRequest = z.object({
   contents: z.array(Content).min(1, 'contents must not be empty'),
+  /** Explicit context cache: `cachedContents/{id}`. */
+  cachedContent: z.string().min(1).optional(),
   systemInstruction: z.object({ parts: z.array(Part) }).optional(),
   tools: z.array(z.object({ functionDeclarations: z.array(FunctionDeclaration).optional() })).optional(),
   toolConfig: z
@@ -74,6 +76,7 @@ export interface ParsedGeminiChat {
   chat: ChatRequest;
   /** Return thought parts (`thinkingConfig.includeThoughts`); thinking is counted either way. */
   includeThoughts: boolean;
+  cachedContent?: string;
 }
 
 export type ParseResult = { ok: true; value: ParsedGeminiChat } | { ok: false; message: string };
@@ -123,7 +126,7 @@ export function toChatRequest(input: GenerateContentInput, model: string): Parse
       includeThoughts = thinking.includeThoughts === true;
     }
   }
-  return { chat, includeThoughts };
+  return input.cachedContent === undefined ? { chat, includeThoughts } : { chat, includeThoughts, cachedContent: input.cachedContent };
 }
 
 function textOf(parts: PartInput[]): string {

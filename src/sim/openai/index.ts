@@ -9,7 +9,7 @@ import type {
   EmbeddingsRequest,
   EmbeddingsResponse,
 } from '../../core/canonical.ts';
-import { planCompletion, simEmbedding, simTextTokens, type SimCompletion } from '../engine.ts';
+import { planCompletion, simEmbedding, simPromptTokens, simTextTokens, type SimCompletion } from '../engine.ts';
 import { sendJson, writeFrames, type SimContext, type SimFormat, type SimRoute } from '../server.ts';
 
 const SIM_MODELS = ['gpt-4o', 'gpt-4o-mini', 'text-embedding-3-small', 'text-embedding-3-large'];
@@ -83,7 +83,9 @@ async function chatCompletions(ctx: SimContext, modelFromPath?: string): Promise
   if (!Array.isArray(req.messages) || req.messages.length === 0) {
     return void sendJson(ctx, 400, openaiError("'messages' must be a non-empty array", 'invalid_request_error'));
   }
-  const plan = planCompletion(req, { outputTokens: ctx.knobs.outputTokens, cachedTokens: ctx.knobs.cachedTokens });
+  // Automatic prompt caching: prompts of 1024+ tokens, cached in 128-token steps.
+  const cached = ctx.promptCache.automatic(req, simPromptTokens(req), 1024, 128);
+  const plan = planCompletion(req, { outputTokens: ctx.knobs.outputTokens, cachedTokens: Math.max(ctx.knobs.cachedTokens, cached) });
   if (!req.stream) return void sendJson(ctx, 200, renderCompletion(plan));
   ctx.res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
   const frames: Array<{ data: string; paced: boolean }> = renderChunks(plan, req.stream_options?.include_usage === true).map(({ chunk, paced }) => ({

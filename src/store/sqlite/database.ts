@@ -67,6 +67,26 @@ const MIGRATIONS: Migration[] = [
     `,
   },
   {
+    version: 10,
+    sql: `
+      CREATE TABLE response_cache (
+        key TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        value TEXT NOT NULL,
+        vector BLOB,
+        stored_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        last_used INTEGER NOT NULL
+      );
+      CREATE INDEX response_cache_last_used ON response_cache (last_used);
+    `,
+  },
+  {
+    version: 11,
+    sql: `ALTER TABLE usage_records ADD COLUMN cache_hit INTEGER NOT NULL DEFAULT 0;`,
+  },
+  {
     // Responses API turns kept for previous_response_id (src/store/responses/sqlite.ts).
     version: 15,
     sql: `

@@ -25,10 +25,10 @@ export class SqliteUsageSink implements UsageSink {
     this.insert = db.prepare(`
       INSERT OR REPLACE INTO usage_records (request_id, ts, dialect, operation, requested_model, model_group, deployment,
         provider, provider_model, status, error_class, stream, prompt_tokens, completion_tokens, cached_tokens, cost_usd,
-        usage_estimated, latency_ms, ttft_ms, attempts, fallback_reason, client_abandoned, strategy, candidates, route_reason, org_id, team_id, user_id, key_id, complexity, auto_tier)
+        usage_estimated, latency_ms, ttft_ms, attempts, fallback_reason, client_abandoned, strategy, candidates, route_reason, org_id, team_id, user_id, key_id, complexity, auto_tier, cache_hit)
       VALUES (@requestId, @ts, @dialect, @operation, @requestedModel, @modelGroup, @deployment, @provider, @providerModel,
         @status, @errorClass, @stream, @promptTokens, @completionTokens, @cachedTokens, @costUsd, @usageEstimated,
-        @latencyMs, @ttftMs, @attempts, @fallbackReason, @clientAbandoned, @strategy, @candidates, @routeReason, @orgId, @teamId, @userId, @keyId, @complexity, @autoTier)`);
+        @latencyMs, @ttftMs, @attempts, @fallbackReason, @clientAbandoned, @strategy, @candidates, @routeReason, @orgId, @teamId, @userId, @keyId, @complexity, @autoTier, @cacheHit)`);
     this.timer = setInterval(() => this.writeBatch(), options.flushIntervalMs ?? 250);
     this.timer.unref();
   }
@@ -86,6 +86,7 @@ export class SqliteUsageSink implements UsageSink {
           keyId: r.keyId ?? null,
           complexity: r.complexity ?? null,
           autoTier: r.autoTier ?? null,
+          cacheHit: r.cacheHit ? 1 : 0,
         });
       }
     })(batch);
