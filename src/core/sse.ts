@@ -86,3 +86,11 @@ export class SseParser {
 export function sseEvent(data: string, event?: string): string {
   return event ? `event: ${event}\ndata: ${data}\n\n` : `data: ${data}\n\n`;
 }
+
+/** `{…}` with nothing but whitespace after it: a framing check for relayed events, O(1) for the usual one. */
+export function looksLikeJsonObject(data: string): boolean {
+  if (data.charCodeAt(0) !== 123 /* { */) return false;
+  let end = data.length - 1;
+  while (end > 0 && data.charCodeAt(end) <= 32) end--;
+  return data.charCodeAt(end) === 125 /* } */;
+}
