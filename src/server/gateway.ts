@@ -83,9 +83,20 @@ export class Gateway {
     this.completions = new CompletionService({ pools: this.pools, health: this.health, usage: this.usage, governance: () => this.governance, feedback: this.feedback });
     this.prober = new ActiveProber(this.pools, this.health, () => this.snapshot.routing);
     this.prober.configure();
-    this.server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 30_000, requestTimeout: 0 }, (req, res) => {
-      void this.handle(req, res);
-    });
+    const limits = options.config.server;
+    // Slowloris defence: headers and whole requests have deadlines, checked often enough to matter.
+    const headersTimeout = limits.client_headers_timeout_ms;
+    this.server = createServer(
+      {
+        keepAliveTimeout: limits.keep_alive_timeout_ms,
+        headersTimeout,
+        requestTimeout: Math.max(headersTimeout, limits.client_body_timeout_ms),
+        connectionsCheckingInterval: Math.min(1000, Math.ceil(headersTimeout / 2)),
+      },
+      (req, res) => {
+        void this.handle(req, res);
+      },
+    );
   }
 
   get registry(): Registry {

@@ -110,6 +110,8 @@ export class SimServer {
   /** Requests received, in order (bounded to the last 200). */
   readonly received: SimRecord[] = [];
   requestCount = 0;
+  /** Responses whose connection closed before they were complete (the client left, or a fault cut them). */
+  unfinished = 0;
   private server: Server | undefined;
   private rngState: number;
   private readonly sockets = new Set<import('node:net').Socket>();
@@ -168,6 +170,9 @@ export class SimServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    res.once('close', () => {
+      if (!res.writableFinished) this.unfinished++;
+    });
     const url = new URL(req.url ?? '/', 'http://sim.local');
     const chunks: Buffer[] = [];
     try {
