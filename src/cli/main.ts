@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { registerAdminCommands } from './admin.ts';
 import { classify } from './classify.ts';
+import { registerSecretsCommands } from './secrets.ts';
 import { serve } from './serve.ts';
 import { simulate } from './simulate.ts';
 
@@ -78,6 +79,7 @@ export function buildProgram(): Command {
     });
 
   registerAdminCommands(program);
+  registerSecretsCommands(program);
   return program;
 }
 
