@@ -25,6 +25,7 @@ import { parseJsonBody, readBody, sendJson } from './http.ts';
 import { z } from 'zod';
 import { zodToBadRequest } from '../dialects/openai/request.ts';
 import { FeedbackBook } from '../routing/feedback.ts';
+import { configSecrets, redactSecrets, rememberSecrets } from '../secrets/redact.ts';
 
 const feedbackSchema = z.strictObject({
   request_id: z.string().min(1).max(200),
@@ -115,6 +116,7 @@ export class Gateway {
 
   private buildSnapshot(config: SwitchyardConfig, affinity: RoutingContext['router']['affinity'] | undefined): Snapshot {
     this.governance?.reconfigure(config.governance, config.server.master_key);
+    rememberSecrets(configSecrets(config));
     return {
       routing: buildRoutingContext(config, this.catalog, this.health, affinity),
       masterOnly: new PrincipalResolver(new GovernanceDirectory(), config.server.master_key),
@@ -240,7 +242,7 @@ export class Gateway {
 
   private fail(res: ServerResponse, state: RequestState, err: GatewayError): void {
     const error = clientFacingError(err);
-    if (error.status >= 500) this.logger?.warn({ requestId: state.requestId, errorClass: error.errorClass, err: error.message }, 'request failed');
+    if (error.status >= 500) this.logger?.warn({ requestId: state.requestId, errorClass: error.errorClass, err: redactSecrets(error.message) }, 'request failed');
     if (res.headersSent) {
       res.destroy();
       return;
