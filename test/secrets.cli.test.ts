@@ -1,21 +1,25 @@
-// `switchyard secrets keygen|encrypt|rotate` as an operator runs them, and `serve` on the result.
+// `switchyard secrets keygen|encrypt|rotate` (the commands, driven in-process for speed) and a real
+// `switchyard serve` on the config they produced.
+import { Command } from 'commander';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/index.ts';
+import { registerSecretsCommands } from '../src/cli/secrets.ts';
 import { generateSecretKey } from '../src/secrets/keyring.ts';
 import { createSimulator } from '../src/sim/index.ts';
 import { freePort, killAll, run } from './support/process.ts';
 
 afterAll(() => killAll());
 
-async function cli(args: string[], env: Record<string, string>, stdin?: string): Promise<{ code: number | null; out: string }> {
-  const r = run(['secrets', ...args], { env });
-  if (stdin !== undefined) r.child.stdin.end(stdin);
-  else r.child.stdin.end();
-  const code = await r.exit;
-  return { code, out: r.output() };
+async function cli(args: string[], env: Record<string, string>, stdin = ''): Promise<{ code: number; out: string }> {
+  let out = '';
+  let code = 0;
+  const program = new Command('switchyard').exitOverride();
+  registerSecretsCommands(program, { stdout: (t) => (out += t), stderr: (t) => (out += t), stdin: async () => stdin, env, fail: (c) => (code = c) });
+  await program.parseAsync(['secrets', ...args], { from: 'user' });
+  return { code, out };
 }
 
 describe('switchyard secrets', () => {
@@ -58,6 +62,10 @@ models: [ { name: m, deployments: [ { provider: sim, model: gpt-4o-mini } ] } ]
     };
     expect(await serveOnce({ SWITCHYARD_SECRET_KEY: oldKey })).toBe(200);
 
+    const stuck = await cli(['rotate', '--config', config], { SWITCHYARD_SECRET_KEY: newKey });
+    expect(stuck.code).toBe(2);
+    expect(stuck.out).toMatch(/neither SWITCHYARD_SECRET_KEY nor SWITCHYARD_SECRET_KEY_PREVIOUS/);
+    expect(stuck.out).not.toContain(providerKey);
     const rotated = await cli(['rotate', '--config', config], { SWITCHYARD_SECRET_KEY: newKey, SWITCHYARD_SECRET_KEY_PREVIOUS: oldKey });
     expect(rotated.code).toBe(0);
     expect(rotated.out).toContain('re-sealed 1 value(s)');
