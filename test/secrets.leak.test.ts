@@ -155,6 +155,8 @@ describe('planted secrets never appear in anything the gateway emits', () => {
       ['POST', '/v1/route/explain', SECRETS.master, chat('ok')],
       ['GET', '/v1/models', createdKey.key, undefined],
       ['GET', '/metrics', SECRETS.master, undefined],
+      ['GET', '/ui', SECRETS.master, undefined],
+      ['GET', '/ui/', undefined, undefined],
       ['GET', '/admin/v1/keys', createdKey.key, undefined],
       ['POST', '/admin/v1/keys', SECRETS.master, { name: 'x', budget: { max_usd: -1 } }],
       ['PATCH', '/admin/v1/teams/nope', SECRETS.master, { name: 'y' }],
