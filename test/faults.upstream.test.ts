@@ -5,6 +5,7 @@
 // (never a clean-looking end), and the usage record says what happened.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/index.ts';
+import { SseParser } from '../src/core/sse.ts';
 import { Gateway } from '../src/server/gateway.ts';
 import { createSimulator, type SimFormatName, type SimServer } from '../src/sim/index.ts';
 import type { SimKnobs } from '../src/sim/server.ts';
@@ -19,6 +20,7 @@ const FAULTS = {
   // Paced, so the fault strikes after content already went out (unpaced, it all arrives in one read).
   malformed_frames: { fault: 'malformed_frames', outputTokens: 24, tokensPerSecond: 100 },
   endless_stream: { fault: 'endless_stream', outputTokens: 24, tokensPerSecond: 100 },
+  cut_mid_frame: { fault: 'cut_mid_frame', outputTokens: 24, tokensPerSecond: 100 },
   trickle: { bytesPerSecond: 20 },
   wrong_content_type: { fault: 'wrong_content_type' },
   error_body_200: { fault: 'error_body_200' },
@@ -28,7 +30,7 @@ const FAULTS = {
 type Fault = keyof typeof FAULTS;
 
 /** Faults that strike after a stream's first content: the client must see an error event. */
-const AFTER_FIRST_BYTE: ReadonlySet<Fault> = new Set(['malformed_frames', 'endless_stream', 'reset_during']);
+const AFTER_FIRST_BYTE: ReadonlySet<Fault> = new Set(['malformed_frames', 'endless_stream', 'cut_mid_frame', 'reset_during']);
 
 const sims = new Map<string, SimServer>();
 let backup: SimServer;
@@ -96,11 +98,11 @@ afterAll(async () => {
   for (const sim of sims.values()) await sim.close();
 });
 
-async function chat(model: string, stream: boolean, dialect: 'openai' | 'anthropic' = 'openai') {
+async function chat(model: string, stream: boolean, dialect: 'openai' | 'anthropic' = 'openai', extra: object = {}) {
   const started = performance.now();
   const body =
     dialect === 'openai'
-      ? { model, stream, messages: [{ role: 'user', content: 'tell me something' }] }
+      ? { model, stream, messages: [{ role: 'user', content: 'tell me something' }], ...extra }
       : { model, stream, max_tokens: 64, messages: [{ role: 'user', content: 'tell me something' }] };
   const res = await post(`${url}${dialect === 'openai' ? '/v1/chat/completions' : '/v1/messages'}`, JSON.stringify(body), { authorization: `Bearer ${KEY}` }, 15_000);
   return { ...res, ms: performance.now() - started, requestId: String(res.headers['x-switchyard-request-id']) };
@@ -116,7 +118,7 @@ function events(text: string): string[] {
 
 const faults = Object.keys(FAULTS) as Fault[];
 /** A unary body is written in one piece: these faults only exist in streams. */
-const STREAM_ONLY: ReadonlySet<Fault> = new Set(['malformed_frames', 'endless_stream']);
+const STREAM_ONLY: ReadonlySet<Fault> = new Set(['malformed_frames', 'endless_stream', 'cut_mid_frame']);
 
 describe.concurrent.each(faults.filter((f) => !STREAM_ONLY.has(f)))('upstream fault, unary: %s', (fault) => {
   it.each(FORMATS)('%s: a classified 5xx alone; failover when a backup exists', async (format) => {
@@ -159,6 +161,17 @@ describe.concurrent.each(faults)('upstream fault, streaming: %s', (fault) => {
   });
 });
 
+describe('byte-for-byte relays (same dialect, usage requested) never forward half an event', () => {
+  it('OpenAI → OpenAI with include_usage, cut inside an event: the error event is still parseable', async () => {
+    const r = await chat('cut-mid-frame-openai-solo', true, 'openai', { stream_options: { include_usage: true } });
+    expect(r.status).toBe(200);
+    const parsed = new SseParser().push(r.text);
+    for (const e of parsed) expect(parseJson(e.data), e.data).toBeDefined();
+    expect(isOpenAIError(parseJson(parsed.at(-1)?.data ?? '')), r.text.slice(-400)).toBe(true);
+    expect(r.text).not.toContain('[DONE]');
+  });
+});
+
 describe('the Anthropic dialect sees the same faults in its own shape', () => {
   it('a stream cut mid-way ends with an `event: error`, never a message_stop', async () => {
     const r = await chat('malformed-frames-openai-solo', true, 'anthropic');
@@ -167,6 +180,17 @@ describe('the Anthropic dialect sees the same faults in its own shape', () => {
     expect(r.text).not.toContain('message_stop');
     const last = r.text.trim().split('\n').at(-1) ?? '';
     expect(isAnthropicError(JSON.parse(last.replace(/^data: /, '')))).toBe(true);
+  });
+
+  it('a same-dialect relay cut inside an event still ends with a parseable error event (Anthropic → Anthropic)', async () => {
+    const r = await chat('cut-mid-frame-anthropic-solo', true, 'anthropic');
+    expect(r.status).toBe(200);
+    expect(r.text).not.toContain('message_stop');
+    // Read as a client's SSE parser reads it: every event whole JSON, the last one the error.
+    const parsed = new SseParser().push(r.text);
+    for (const e of parsed) expect(parseJson(e.data), e.data).toBeDefined();
+    expect(parsed.at(-1)?.event).toBe('error');
+    expect(isAnthropicError(parseJson(parsed.at(-1)?.data ?? '')), r.text.slice(-400)).toBe(true);
   });
 
   it('a failure before the first byte is an Anthropic-shaped error body', async () => {

@@ -7,10 +7,11 @@ import type { AddressInfo } from 'node:net';
 /**
  * Deliberate protocol faults: `malformed_json` breaks a unary body (or a stream's first frame),
  * `malformed_frames` breaks a frame in the middle of a stream, `endless_stream` sends half the stream
- * and then only keep-alives (silence for binary streams) forever, `wrong_content_type` answers 200
+ * and then only keep-alives (silence for binary streams) forever, `cut_mid_frame` sends half the
+ * stream and half of the next frame, then resets the connection, `wrong_content_type` answers 200
  * with an HTML page, `error_body_200` answers 200 with the format's error body.
  */
-export const SIM_FAULTS = ['malformed_json', 'malformed_frames', 'endless_stream', 'wrong_content_type', 'error_body_200'] as const;
+export const SIM_FAULTS = ['malformed_json', 'malformed_frames', 'endless_stream', 'cut_mid_frame', 'wrong_content_type', 'error_body_200'] as const;
 export type SimFault = (typeof SIM_FAULTS)[number];
 
 export interface SimKnobs {
@@ -266,6 +267,7 @@ export async function writeFrames(
   const { res } = ctx;
   const frames = ctx.fault ? faultyFrames(ctx, input) : input;
   if (ctx.fault === 'endless_stream') return endless(ctx, frames);
+  if (ctx.fault === 'cut_mid_frame') return cutMidFrame(ctx, frames);
   if (ctx.knobs.bytesPerSecond > 0) return drip(ctx, frames.map((f) => f.data));
   const cutAt = ctx.abortMidway ? Math.max(1, Math.floor(frames.length / 2)) : -1;
   let pending = '';
@@ -345,6 +347,21 @@ async function endless(ctx: SimContext, frames: Array<{ data: string | Uint8Arra
     if (sse) res.write(': keep-alive\n\n');
     await sleep(200);
   }
+}
+
+/** Half the frames (paced), then the first half of the next one, then a reset: a cut inside an event. */
+async function cutMidFrame(ctx: SimContext, frames: Array<{ data: string | Uint8Array; paced: boolean }>): Promise<void> {
+  const { res } = ctx;
+  const at = Math.max(1, Math.floor(frames.length / 2));
+  for (const frame of frames.slice(0, at)) {
+    if (res.destroyed) return;
+    if (frame.paced && ctx.tokenDelayMs > 0) await sleep(ctx.tokenDelayMs);
+    res.write(frame.data);
+  }
+  const next = frames[at]?.data ?? '';
+  res.write(typeof next === 'string' ? next.slice(0, Math.ceil(next.length / 2)) : next.subarray(0, Math.ceil(next.length / 2)));
+  await sleep(20);
+  res.destroy();
 }
 
 /** Writes the body one byte at a time at `bytesPerSecond`. */
