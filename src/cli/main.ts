@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { registerAdminCommands } from './admin.ts';
 import { classify } from './classify.ts';
+import { registerSecretsCommands } from './secrets.ts';
 import { serve } from './serve.ts';
 import { simulate } from './simulate.ts';
 
@@ -63,6 +64,9 @@ export function buildProgram(): Command {
     .option('--cached-tokens <n>', 'prompt tokens reported as served from the provider cache', int)
     .option('--api-key <key>', 'require this key (Bedrock: the secret access key)')
     .option('--seed <n>', 'seed for the fault dice', int)
+    .option('--fault <mode>', 'malformed_json | malformed_frames | endless_stream | cut_mid_frame | wrong_content_type | error_body_200')
+    .option('--fault-rate <p>', 'probability of the --fault (default 1)', num)
+    .option('--bytes-per-second <n>', 'drip response bodies at this rate (provider-side slowloris)', num)
     .action(async (opts) => {
       await simulate(opts);
     });
@@ -75,6 +79,7 @@ export function buildProgram(): Command {
     });
 
   registerAdminCommands(program);
+  registerSecretsCommands(program);
   return program;
 }
 

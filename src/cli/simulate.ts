@@ -1,6 +1,6 @@
 // `switchyard simulate`: one provider simulator as a standalone server, with fault knobs.
 import { createSimulator, isSimFormat, SIM_FORMATS } from '../sim/index.ts';
-import type { SimKnobs } from '../sim/server.ts';
+import { SIM_FAULTS, type SimFault, type SimKnobs } from '../sim/server.ts';
 
 export interface SimulateOptions {
   format: string;
@@ -18,6 +18,9 @@ export interface SimulateOptions {
   cachedTokens?: number;
   apiKey?: string;
   seed?: number;
+  fault?: string;
+  faultRate?: number;
+  bytesPerSecond?: number;
 }
 
 /** `500=0.1` → `{ 500: 0.1 }`. */
@@ -48,6 +51,12 @@ export function knobsFrom(options: SimulateOptions): Partial<SimKnobs> {
   if (options.cachedTokens !== undefined) knobs.cachedTokens = options.cachedTokens;
   if (options.apiKey !== undefined) knobs.apiKey = options.apiKey;
   if (options.seed !== undefined) knobs.seed = options.seed;
+  if (options.fault !== undefined) {
+    if (!(SIM_FAULTS as readonly string[]).includes(options.fault)) throw new Error(`--fault expects one of ${SIM_FAULTS.join(', ')}, got "${options.fault}"`);
+    knobs.fault = options.fault as SimFault;
+  }
+  if (options.faultRate !== undefined) knobs.faultRate = options.faultRate;
+  if (options.bytesPerSecond !== undefined) knobs.bytesPerSecond = options.bytesPerSecond;
   return knobs;
 }
 

@@ -9,6 +9,9 @@ export const SERVER_DEFAULTS = {
   request_timeout_ms: 600_000,
   first_token_timeout_ms: 60_000,
   log_level: 'info',
+  client_headers_timeout_ms: 30_000,
+  client_body_timeout_ms: 120_000,
+  keep_alive_timeout_ms: 65_000,
 } as const;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

@@ -8,6 +8,7 @@ import { providersFromEnv } from './env-providers.ts';
 import { ConfigError, formatPath } from './errors.ts';
 import { interpolateValue, type Env, type InterpolationResult } from './interpolate.ts';
 import { describeIssues, valueAt } from './issues.ts';
+import { decryptTree } from '../secrets/config.ts';
 import { createConfigSchema, type SwitchyardConfig } from './schema.ts';
 import { lineLocator, type LineOf } from './yaml-lines.ts';
 
@@ -40,6 +41,11 @@ export function parseConfig(text: string, opts: ParseOptions = {}): SwitchyardCo
   if (interpolation.issues.length > 0) {
     const issues = interpolation.issues.map((i) => ({ path: formatPath(i.path), line: lineOf(i.path), message: i.message }));
     throw new ConfigError(source, issues);
+  }
+  // `enc:v1:…` values (AES-256-GCM, SWITCHYARD_SECRET_KEY) are opened here, after interpolation.
+  const decryption = decryptTree(interpolation.value, env);
+  if (decryption.length > 0) {
+    throw new ConfigError(source, decryption.map((i) => ({ path: formatPath(i.path), line: lineOf(i.path), message: i.message })));
   }
   const schema = createConfigSchema({ implicitProviders: providersFromEnv(env) });
   const result = validate(schema, interpolation);

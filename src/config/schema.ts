@@ -57,6 +57,11 @@ export const serverSchema = z.strictObject({
   request_timeout_ms: positiveInt().default(SERVER_DEFAULTS.request_timeout_ms),
   first_token_timeout_ms: positiveInt().default(SERVER_DEFAULTS.first_token_timeout_ms),
   log_level: z.enum(LOG_LEVELS).default(SERVER_DEFAULTS.log_level),
+  /** Slow clients: time to send all request headers, and the whole request (headers and body). */
+  client_headers_timeout_ms: positiveInt().default(SERVER_DEFAULTS.client_headers_timeout_ms),
+  client_body_timeout_ms: positiveInt().default(SERVER_DEFAULTS.client_body_timeout_ms),
+  /** An idle keep-alive connection is closed after this long. */
+  keep_alive_timeout_ms: positiveInt().default(SERVER_DEFAULTS.keep_alive_timeout_ms),
 });
 
 export const storageSchema = z.strictObject({

@@ -1,5 +1,6 @@
 // One error type for the whole gateway, with a stable class that drives failover and the status and
 // shapes rendered to clients in either dialect.
+import { redactSecrets } from '../secrets/redact.ts';
 
 /** Stable classification of everything that can go wrong; failover policy keys on it. */
 export type ErrorClass =
@@ -111,11 +112,11 @@ export class GatewayError extends Error {
   }
 
   toOpenAI(): { error: { message: string; type: string; param: string | null; code: string | null } } {
-    return { error: { message: this.message, type: this.openaiType, param: this.param, code: this.code ?? this.errorClass } };
+    return { error: { message: redactSecrets(this.message), type: this.openaiType, param: this.param, code: this.code ?? this.errorClass } };
   }
 
   toAnthropic(): { type: 'error'; error: { type: string; message: string } } {
-    return { type: 'error', error: { type: this.anthropicType, message: this.message } };
+    return { type: 'error', error: { type: this.anthropicType, message: redactSecrets(this.message) } };
   }
 }
 

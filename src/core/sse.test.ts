@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SseParser } from './sse.ts';
+import { GatewayError } from './errors.ts';
+import { MAX_SSE_EVENT_CHARS, SseParser } from './sse.ts';
 
 const encoder = new TextEncoder();
 
@@ -38,5 +39,25 @@ describe('SseParser', () => {
 
   it('keeps a field value without a space after the colon intact', () => {
     expect(feedBytewise('data:x\n\n')).toEqual([{ event: 'message', data: 'x' }]);
+  });
+});
+
+describe('SseParser memory bound', () => {
+  it('refuses an event that grows past the limit, as one line or as many data lines', () => {
+    const chunk = 'a'.repeat(1024 * 1024);
+    const line = new SseParser();
+    expect(() => {
+      line.push('data: ');
+      for (let i = 0; i <= MAX_SSE_EVENT_CHARS / chunk.length; i++) line.push(chunk);
+    }).toThrow(GatewayError);
+    const lines = new SseParser();
+    expect(() => {
+      for (let i = 0; i <= MAX_SSE_EVENT_CHARS / chunk.length; i++) lines.push(`data: ${chunk}\n`);
+    }).toThrow(/larger than/);
+    // Many ordinary events add up to far more than the limit without tripping it.
+    const many = new SseParser();
+    let count = 0;
+    for (let i = 0; i <= MAX_SSE_EVENT_CHARS / chunk.length; i++) count += many.push(`data: ${chunk}\n\n`).length;
+    expect(count).toBeGreaterThan(MAX_SSE_EVENT_CHARS / chunk.length);
   });
 });

@@ -1,4 +1,8 @@
 // Incremental Server-Sent Events parser (WHATWG event-stream rules), fed arbitrary byte boundaries.
+import { GatewayError } from './errors.ts';
+
+/** Largest event (unterminated line plus accumulated data) held in memory: a provider cannot grow it forever. */
+export const MAX_SSE_EVENT_CHARS = 8 * 1024 * 1024;
 
 export interface SseEvent {
   event: string;
@@ -16,11 +20,16 @@ export class SseParser {
   private dataLines: string[] = [];
   private lastId: string | undefined;
   private sawField = false;
+  private dataChars = 0;
 
   /** Feeds bytes and returns every event completed by them. */
   push(bytes: Uint8Array | string): SseEvent[] {
     this.buffer += typeof bytes === 'string' ? bytes : this.decoder.decode(bytes, { stream: true });
-    return this.drain(false);
+    const events = this.drain(false);
+    if (this.buffer.length + this.dataChars > MAX_SSE_EVENT_CHARS) {
+      throw new GatewayError('upstream', `stream event larger than ${MAX_SSE_EVENT_CHARS / 1048576} MB`, { code: 'malformed_stream' });
+    }
+    return events;
   }
 
   /** Flushes the tail; an event without its terminating blank line is dropped, per the spec. */
@@ -69,7 +78,10 @@ export class SseParser {
     let value = colon === -1 ? '' : line.slice(colon + 1);
     if (value.charCodeAt(0) === 32) value = value.slice(1);
     this.sawField = true;
-    if (field === 'data') this.dataLines.push(value);
+    if (field === 'data') {
+      this.dataLines.push(value);
+      this.dataChars += value.length;
+    }
     else if (field === 'event') this.eventName = value;
     else if (field === 'id') this.lastId = value;
     return undefined;
@@ -78,6 +90,7 @@ export class SseParser {
   private reset(): void {
     this.eventName = '';
     this.dataLines = [];
+    this.dataChars = 0;
     this.sawField = false;
   }
 }
@@ -85,4 +98,12 @@ export class SseParser {
 /** Renders one SSE event. */
 export function sseEvent(data: string, event?: string): string {
   return event ? `event: ${event}\ndata: ${data}\n\n` : `data: ${data}\n\n`;
+}
+
+/** `{…}` with nothing but whitespace after it: a framing check for relayed events, O(1) for the usual one. */
+export function looksLikeJsonObject(data: string): boolean {
+  if (data.charCodeAt(0) !== 123 /* { */) return false;
+  let end = data.length - 1;
+  while (end > 0 && data.charCodeAt(end) <= 32) end--;
+  return data.charCodeAt(end) === 125 /* } */;
 }

@@ -8,7 +8,7 @@ import { asGatewayError, GatewayError } from '../core/errors.ts';
 import { parseEmbeddingsRequest } from '../dialects/openai/request.ts';
 import type { DialectName, IngressDialect } from '../dialects/types.ts';
 import { FirstTokenDeadline } from '../providers/deadline.ts';
-import type { UpstreamPools } from '../providers/upstream.ts';
+import type { UpstreamPools, UpstreamResponse } from '../providers/upstream.ts';
 import { fallbackReason, PlanExecutor, requestLifetime, type Attempt, type AttemptLog } from '../routing/executor.ts';
 import type { HealthRegistry } from '../routing/health/index.ts';
 import type { Deployment, ModelGroup } from '../routing/registry.ts';
@@ -312,7 +312,9 @@ export class CompletionService {
       deadline.clear();
     }
     const ttftMs = performance.now() - attempt.startedAt;
-    const text = await readUpstreamText(upstream.body, target.endpoint.name);
+    // A finished completion is a transfer, not generation: a body still trickling in after the
+    // first-token time is a fault (a provider-side slowloris), not a slow model, and fails over.
+    const text = await readUpstreamText(upstream.body, target.endpoint.name, firstTokenMs);
     if (upstream.status >= 300) throw adapter.error(upstream.status, upstream.headers, text, target);
     // Validates the shape even on the fast path: a 200 carrying an error body is a failure.
     const completion = adapter.chatResponse(parseUpstreamJson(text, target.endpoint.name), target);
@@ -543,7 +545,11 @@ function abortOnClose(req: IncomingMessage, res: ServerResponse): AbortControlle
   return controller;
 }
 
-async function readUpstreamText(body: { text(): Promise<string> }, provider: string): Promise<string> {
+async function readUpstreamText(body: UpstreamResponse['body'], provider: string, deadlineMs?: number): Promise<string> {
+  const stall =
+    deadlineMs === undefined
+      ? undefined
+      : setTimeout(() => body.destroy(new GatewayError('timeout', `${provider}: response body incomplete ${deadlineMs} ms after its headers`, { provider, code: 'body_timeout' })), deadlineMs);
   try {
     return await body.text();
   } catch (err) {
@@ -551,6 +557,8 @@ async function readUpstreamText(body: { text(): Promise<string> }, provider: str
     const code = (err as { code?: string }).code;
     if (code === 'UND_ERR_BODY_TIMEOUT') throw new GatewayError('timeout', `${provider}: upstream went silent mid-response`, { provider, code: 'body_timeout' });
     throw new GatewayError('upstream', `${provider}: response body broke off (${code ?? (err as Error).message})`, { provider, code: 'body_cut' });
+  } finally {
+    clearTimeout(stall);
   }
 }
 

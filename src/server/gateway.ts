@@ -27,6 +27,7 @@ import { zodToBadRequest } from '../dialects/openai/request.ts';
 import { FeedbackBook } from '../routing/feedback.ts';
 import { ResponseStore } from '../store/responses/store.ts';
 import { ResponsesService } from './responses.ts';
+import { configSecrets, redactSecrets, rememberSecrets } from '../secrets/redact.ts';
 
 const feedbackSchema = z.strictObject({
   request_id: z.string().min(1).max(200),
@@ -99,9 +100,20 @@ export class Gateway {
     this.responses = new ResponsesService(this.completions, this.responseStore);
     this.prober = new ActiveProber(this.pools, this.health, () => this.snapshot.routing);
     this.prober.configure();
-    this.server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 30_000, requestTimeout: 0 }, (req, res) => {
-      void this.handle(req, res);
-    });
+    const limits = options.config.server;
+    // Slowloris defence: headers and whole requests have deadlines, checked often enough to matter.
+    const headersTimeout = limits.client_headers_timeout_ms;
+    this.server = createServer(
+      {
+        keepAliveTimeout: limits.keep_alive_timeout_ms,
+        headersTimeout,
+        requestTimeout: Math.max(headersTimeout, limits.client_body_timeout_ms),
+        connectionsCheckingInterval: Math.min(1000, Math.ceil(headersTimeout / 2)),
+      },
+      (req, res) => {
+        void this.handle(req, res);
+      },
+    );
   }
 
   get registry(): Registry {
@@ -120,6 +132,7 @@ export class Gateway {
 
   private buildSnapshot(config: SwitchyardConfig, affinity: RoutingContext['router']['affinity'] | undefined): Snapshot {
     this.governance?.reconfigure(config.governance, config.server.master_key);
+    rememberSecrets(configSecrets(config));
     const routing = buildRoutingContext(config, this.catalog, this.health, affinity);
     this.cacheStore ??= openCacheStore(config, {});
     const cache = buildResponseCache({
@@ -260,7 +273,7 @@ export class Gateway {
 
   private fail(res: ServerResponse, state: RequestState, err: GatewayError): void {
     const error = clientFacingError(err);
-    if (error.status >= 500) this.logger?.warn({ requestId: state.requestId, errorClass: error.errorClass, err: error.message }, 'request failed');
+    if (error.status >= 500) this.logger?.warn({ requestId: state.requestId, errorClass: error.errorClass, err: redactSecrets(error.message) }, 'request failed');
     if (res.headersSent) {
       res.destroy();
       return;

@@ -1,6 +1,8 @@
 // Small node:http helpers: bounded body reading and JSON responses.
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatewayError } from '../core/errors.ts';
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../core/json-depth.ts';
 
 /** Reads the whole body, refusing more than `limit` bytes without buffering them. */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -31,6 +33,12 @@ function tooLarge(limit: number): GatewayError {
 
 export function parseJsonBody(body: Buffer): unknown {
   if (body.length === 0) throw new GatewayError('bad_request', 'request body is empty; expected a JSON object', { code: 'invalid_json' });
+  // Silently replacing bad bytes with U+FFFD would send the provider something the client never wrote.
+  if (!isUtf8(body)) throw new GatewayError('bad_request', 'request body is not valid UTF-8', { code: 'invalid_encoding' });
+  // Validators, translators and serialisers all recurse: refuse absurd nesting before any of them runs.
+  if (jsonDepthExceeds(body, MAX_JSON_DEPTH)) {
+    throw new GatewayError('bad_request', `request body nests deeper than ${MAX_JSON_DEPTH} levels`, { code: 'nesting_too_deep' });
+  }
   try {
     return JSON.parse(body.toString('utf8'));
   } catch (err) {

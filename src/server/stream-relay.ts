@@ -22,14 +22,39 @@ interface StreamPump {
   readonly outputTokens: number;
 }
 
+const NO_BYTES = new Uint8Array(0);
+const LF = 10;
+const CR = 13;
+
+/** Index just past the last blank line (`\n\n`, `\r\n\r\n`, `\r\r`) of an SSE byte chunk, or 0. */
+function completeEventsEnd(data: Uint8Array): number {
+  for (let i = data.length - 1; i > 0; i--) {
+    const c = data[i];
+    if (c === LF && (data[i - 1] === LF || (data[i - 1] === CR && i >= 3 && data[i - 2] === LF && data[i - 3] === CR))) return i + 1;
+    if (c === CR && data[i - 1] === CR) return i + 1;
+  }
+  return 0;
+}
+
 class PassthroughPump implements StreamPump {
+  /** Bytes of an unfinished event, held back: a cut must never leave half an event before the error event. */
+  private carry: Uint8Array | undefined;
   constructor(private readonly observer: PassthroughStreamObserver) {}
   feed(bytes: Uint8Array): string | Uint8Array {
-    return this.observer.push(bytes);
+    const out = this.observer.push(bytes);
+    return typeof out === 'string' ? out : this.completeEvents(out);
   }
   finish(): string {
     this.observer.end();
-    return '';
+    const rest = this.carry;
+    this.carry = undefined;
+    return rest ? Buffer.from(rest).toString('utf8') : '';
+  }
+  private completeEvents(bytes: Uint8Array): Uint8Array {
+    const data = this.carry ? Buffer.concat([this.carry, bytes]) : bytes;
+    const end = completeEventsEnd(data);
+    this.carry = end === data.length ? undefined : Buffer.from(data.subarray(end));
+    return end === 0 ? NO_BYTES : end === data.length ? data : data.subarray(0, end);
   }
   get started(): boolean {
     return this.observer.started;

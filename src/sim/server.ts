@@ -5,6 +5,16 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { SimPromptCache } from './prompt-cache.ts';
 
+/**
+ * Deliberate protocol faults: `malformed_json` breaks a unary body (or a stream's first frame),
+ * `malformed_frames` breaks a frame in the middle of a stream, `endless_stream` sends half the stream
+ * and then only keep-alives (silence for binary streams) forever, `cut_mid_frame` sends half the
+ * stream and half of the next frame, then resets the connection, `wrong_content_type` answers 200
+ * with an HTML page, `error_body_200` answers 200 with the format's error body.
+ */
+export const SIM_FAULTS = ['malformed_json', 'malformed_frames', 'endless_stream', 'cut_mid_frame', 'wrong_content_type', 'error_body_200'] as const;
+export type SimFault = (typeof SIM_FAULTS)[number];
+
 export interface SimKnobs {
   /** Delay before the response starts (headers and first token), in ms. */
   ttftMs: number;
@@ -29,6 +39,11 @@ export interface SimKnobs {
   apiKey?: string;
   /** Seed for the fault dice; the same seed gives the same sequence of faults. */
   seed: number;
+  /** A protocol fault to inject, with probability `faultRate`. */
+  fault?: SimFault;
+  faultRate: number;
+  /** Drip every response body at this many bytes per second (0 = off): a provider-side slowloris. */
+  bytesPerSecond: number;
 }
 
 export const DEFAULT_KNOBS: SimKnobs = {
@@ -43,6 +58,8 @@ export const DEFAULT_KNOBS: SimKnobs = {
   hangRate: 0,
   cachedTokens: 0,
   seed: 1,
+  faultRate: 1,
+  bytesPerSecond: 0,
 };
 
 export interface SimErrorBody {
@@ -66,6 +83,8 @@ export interface SimContext {
   tokenDelayMs: number;
   /** This simulator's provider-side prompt cache. */
   promptCache: SimPromptCache;
+  /** The protocol fault the dice chose for this response, if any. */
+  fault?: SimFault;
 }
 
 export type SimRoute = (ctx: SimContext) => Promise<void> | void;
@@ -96,6 +115,8 @@ export class SimServer {
   readonly received: SimRecord[] = [];
   requestCount = 0;
   readonly promptCache = new SimPromptCache();
+  /** Responses whose connection closed before they were complete (the client left, or a fault cut them). */
+  unfinished = 0;
   private server: Server | undefined;
   private rngState: number;
   private readonly sockets = new Set<import('node:net').Socket>();
@@ -154,6 +175,9 @@ export class SimServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    res.once('close', () => {
+      if (!res.writableFinished) this.unfinished++;
+    });
     const url = new URL(req.url ?? '/', 'http://sim.local');
     const chunks: Buffer[] = [];
     try {
@@ -197,11 +221,24 @@ export class SimServer {
       if (this.random() < rate) return this.sendError(res, Number(status), `simulated upstream error ${status}`);
     }
     const abortMidway = this.random() < knobs.midStreamAbortRate;
+    // Only rolled when a fault is configured, so existing seeds keep their sequences.
+    const fault = knobs.fault !== undefined && this.random() < knobs.faultRate ? knobs.fault : undefined;
     if (knobs.ttftMs > 0) await sleep(knobs.ttftMs);
     if (res.destroyed) return;
+    if (fault === 'wrong_content_type') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end('<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>');
+      return;
+    }
+    if (fault === 'error_body_200') {
+      const rendered = this.format.errorBody(500, 'simulated failure reported in a 200 response');
+      res.writeHead(200, { 'content-type': rendered.contentType ?? 'application/json', ...rendered.headers });
+      res.end(rendered.body);
+      return;
+    }
     const tokenDelayMs = knobs.tokensPerSecond > 0 ? 1000 / knobs.tokensPerSecond : 0;
     try {
-      await route({ req, res, url, raw, json, knobs, abortMidway, tokenDelayMs, promptCache: this.promptCache });
+      await route({ req, res, url, raw, json, knobs, abortMidway, tokenDelayMs, promptCache: this.promptCache, fault });
     } catch (err) {
       if (!res.headersSent) this.sendError(res, 500, `simulator failure: ${(err as Error).message}`);
       else res.destroy();
@@ -229,9 +266,13 @@ export function sleep(ms: number): Promise<void> {
  */
 export async function writeFrames(
   ctx: SimContext,
-  frames: Array<{ data: string | Uint8Array; paced: boolean }>,
+  input: Array<{ data: string | Uint8Array; paced: boolean }>,
 ): Promise<void> {
   const { res } = ctx;
+  const frames = ctx.fault ? faultyFrames(ctx, input) : input;
+  if (ctx.fault === 'endless_stream') return endless(ctx, frames);
+  if (ctx.fault === 'cut_mid_frame') return cutMidFrame(ctx, frames);
+  if (ctx.knobs.bytesPerSecond > 0) return drip(ctx, frames.map((f) => f.data));
   const cutAt = ctx.abortMidway ? Math.max(1, Math.floor(frames.length / 2)) : -1;
   let pending = '';
   for (let i = 0; i < frames.length; i++) {
@@ -265,8 +306,10 @@ export async function writeFrames(
 
 /** Sends a complete JSON body (honouring the mid-body abort knob). */
 export async function sendJson(ctx: SimContext, status: number, value: unknown, headers: Record<string, string> = {}): Promise<void> {
-  const body = JSON.stringify(value);
+  let body = JSON.stringify(value);
+  if (ctx.fault === 'malformed_json' && status === 200) body = body.slice(0, Math.floor(body.length / 2));
   ctx.res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  if (ctx.knobs.bytesPerSecond > 0) return drip(ctx, [body]);
   if (ctx.abortMidway) {
     ctx.res.write(body.slice(0, Math.floor(body.length / 2)));
     await sleep(5);
@@ -274,4 +317,66 @@ export async function sendJson(ctx: SimContext, status: number, value: unknown, 
     return;
   }
   ctx.res.end(body);
+}
+
+/** Breaks one frame: the first for `malformed_json`, the middle one for `malformed_frames`. */
+function faultyFrames(ctx: SimContext, frames: Array<{ data: string | Uint8Array; paced: boolean }>): Array<{ data: string | Uint8Array; paced: boolean }> {
+  const at = ctx.fault === 'malformed_json' ? 0 : ctx.fault === 'malformed_frames' ? Math.floor(frames.length / 2) : -1;
+  if (at < 0 || frames.length === 0) return frames;
+  const copy = frames.slice();
+  copy[at] = { data: corrupt(copy[at].data), paced: copy[at].paced };
+  return copy;
+}
+
+const SSE_DATA = /data: ([^\n]*)\n\n$/;
+
+/** An SSE event keeps its framing with its JSON cut in half; a binary frame gets a wrong checksum. */
+function corrupt(data: string | Uint8Array): string | Uint8Array {
+  if (typeof data !== 'string') {
+    const bytes = Uint8Array.from(data);
+    bytes[bytes.length - 1] ^= 0xff;
+    return bytes;
+  }
+  const match = SSE_DATA.exec(data);
+  if (match) return `${data.slice(0, match.index)}data: ${match[1].slice(0, Math.floor(match[1].length / 2))}\n\n`;
+  return data.slice(0, Math.floor(data.length / 2));
+}
+
+/** Half the stream, then keep-alive comments (SSE) or silence (other streams), until the client leaves. */
+async function endless(ctx: SimContext, frames: Array<{ data: string | Uint8Array; paced: boolean }>): Promise<void> {
+  const { res } = ctx;
+  for (const frame of frames.slice(0, Math.max(1, Math.floor(frames.length / 2)))) res.write(frame.data);
+  const sse = String(res.getHeader('content-type') ?? '').startsWith('text/event-stream');
+  while (!res.destroyed && !res.writableEnded) {
+    if (sse) res.write(': keep-alive\n\n');
+    await sleep(200);
+  }
+}
+
+/** Half the frames (paced), then the first half of the next one, then a reset: a cut inside an event. */
+async function cutMidFrame(ctx: SimContext, frames: Array<{ data: string | Uint8Array; paced: boolean }>): Promise<void> {
+  const { res } = ctx;
+  const at = Math.max(1, Math.floor(frames.length / 2));
+  for (const frame of frames.slice(0, at)) {
+    if (res.destroyed) return;
+    if (frame.paced && ctx.tokenDelayMs > 0) await sleep(ctx.tokenDelayMs);
+    res.write(frame.data);
+  }
+  const next = frames[at]?.data ?? '';
+  res.write(typeof next === 'string' ? next.slice(0, Math.ceil(next.length / 2)) : next.subarray(0, Math.ceil(next.length / 2)));
+  await sleep(20);
+  res.destroy();
+}
+
+/** Writes the body one byte at a time at `bytesPerSecond`. */
+async function drip(ctx: SimContext, parts: Array<string | Uint8Array>): Promise<void> {
+  const { res } = ctx;
+  const bytes = Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
+  const delay = 1000 / ctx.knobs.bytesPerSecond;
+  for (let i = 0; i < bytes.length; i++) {
+    if (res.destroyed) return;
+    res.write(bytes.subarray(i, i + 1));
+    await sleep(delay);
+  }
+  res.end();
 }

@@ -20,7 +20,12 @@ import type {
 } from '../../core/canonical.ts';
 import { badRequest } from '../../core/errors.ts';
 import { isRecord } from '../../providers/anthropic/wire.ts';
+import { assertJsonSchema } from '../json-schema.ts';
 import { zodBadRequest } from './errors.ts';
+
+/** Bounds that keep absurd values from reaching routing, budgets and providers. */
+const MAX_OUTPUT_TOKENS = 10_000_000;
+const MAX_STOP_SEQUENCES = 256;
 
 // Tool schemas and inputs arrive from JSON.parse, so any object in them is JSON: checking the shape
 // of the root is enough, and walking them would cost on every request.
@@ -94,12 +99,12 @@ const outputConfig = z.object({
 
 const messagesRequest = z.object({
   model: z.string().min(1),
-  max_tokens: z.number().int().min(1),
+  max_tokens: z.number().int().min(1).max(MAX_OUTPUT_TOKENS),
   messages: z.array(message).min(1, 'at least one message is required'),
   system: z.union([z.string(), z.array(textBlock)]).optional(),
   tools: z.array(tool).optional(),
   tool_choice: toolChoice.optional(),
-  stop_sequences: z.array(z.string()).optional(),
+  stop_sequences: z.array(z.string()).max(MAX_STOP_SEQUENCES).optional(),
   temperature: z.number().min(0).max(1).optional(),
   top_p: z.number().min(0).max(1).optional(),
   top_k: z.number().int().min(0).optional(),
@@ -140,6 +145,8 @@ export function parseAnthropicChat(body: unknown): ChatRequest {
   const parsed = messagesRequest.safeParse(body);
   if (!parsed.success) throw zodBadRequest(parsed.error);
   const input = parsed.data;
+  input.tools?.forEach((t, i) => assertJsonSchema(t.input_schema, `tools.${i}.input_schema`));
+  if (input.output_config?.format) assertJsonSchema(input.output_config.format.schema, 'output_config.format.schema');
   const messages: ChatMessage[] = [];
   if (input.system !== undefined) {
     const system = textContent(input.system);

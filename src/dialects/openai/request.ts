@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import type { ChatRequest, EmbeddingsRequest, JsonValue } from '../../core/canonical.ts';
 import { badRequest, GatewayError } from '../../core/errors.ts';
+import { assertJsonSchema } from '../json-schema.ts';
 
 const cacheControl = z.object({ type: z.literal('ephemeral'), ttl: z.string().optional() });
 const textPart = z.object({ type: z.literal('text'), text: z.string(), cache_control: cacheControl.optional() });
@@ -158,6 +159,10 @@ export function parseChatRequest(body: unknown): ChatRequest {
     throw badRequest(`tool_choice names a function that is not in 'tools'`, 'tool_choice');
   }
   if (req.stream_options && !req.stream) throw badRequest("'stream_options' is only allowed when 'stream' is true", 'stream_options');
+  req.tools?.forEach((t, i) => t.function.parameters !== undefined && assertJsonSchema(t.function.parameters, `tools.${i}.function.parameters`));
+  if (req.response_format?.type === 'json_schema' && req.response_format.json_schema.schema !== undefined) {
+    assertJsonSchema(req.response_format.json_schema.schema, 'response_format.json_schema.schema');
+  }
   return req;
 }
 

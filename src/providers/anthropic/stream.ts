@@ -1,7 +1,7 @@
 // Anthropic Messages SSE → canonical chunks (StreamDecoder), and the byte-relaying observer of the
 // Anthropic→Anthropic fast path. Both are incremental: bytes may be split anywhere.
 import type { ChatCompletionChunk, ChunkDelta, FinishReason, Usage } from '../../core/canonical.ts';
-import { SseParser, type SseEvent } from '../../core/sse.ts';
+import { looksLikeJsonObject, SseParser, type SseEvent } from '../../core/sse.ts';
 import type { PassthroughStreamObserver, StreamDecoder, Target } from '../types.ts';
 import { anthropicStreamError, malformed, streamCut } from './errors.ts';
 import { finishReason, mergeUsage, newUsageTally, tallyToUsage } from './response.ts';
@@ -223,6 +223,8 @@ export class AnthropicPassthroughObserver implements PassthroughStreamObserver {
 
   private observe(events: SseEvent[]): void {
     for (const event of events) {
+      // Relayed unparsed, so at least check the framing: a cut or garbled event must not reach the client as data.
+      if (!looksLikeJsonObject(event.data)) throw malformed(this.target, 'stream event');
       switch (event.event) {
         case 'content_block_delta':
           this.started = true;

@@ -1,6 +1,6 @@
 import type { ChatCompletionChunk, Usage } from '../../core/canonical.ts';
 import { GatewayError, classifyUpstream } from '../../core/errors.ts';
-import { SseParser, type SseEvent } from '../../core/sse.ts';
+import { looksLikeJsonObject, SseParser, type SseEvent } from '../../core/sse.ts';
 import type { PassthroughStreamObserver, StreamDecoder, Target } from '../types.ts';
 import { readOpenAIError } from './errors.ts';
 
@@ -123,6 +123,8 @@ export class OpenAIPassthroughObserver implements PassthroughStreamObserver {
       return false;
     }
     if (carriesError(data)) throw streamError(data, this.provider);
+    // Relayed unparsed, so at least check the framing: a cut or garbled event must not reach the client as data.
+    if (!looksLikeJsonObject(data)) throw new GatewayError('upstream', `${this.provider}: malformed stream event`, { provider: this.provider, code: 'malformed_stream' });
     if (!this.finished && data.includes('"finish_reason":"')) this.finished = true;
     if ((data.includes('"content":"') && !data.includes('"content":""')) || data.includes('"tool_calls":[') || data.includes('"reasoning_content":"')) {
       this.started = true;
