@@ -11,7 +11,13 @@ import { GovernanceRuntime } from '../governance/runtime.ts';
 import { GovernanceService } from '../governance/service.ts';
 import { Gateway } from '../server/gateway.ts';
 import { openPostgresGovernanceStore, openSqliteGovernanceStore } from '../store/governance/open.ts';
-import { openDatabase } from '../store/sqlite/database.ts';
+import { Cluster } from '../cluster/cluster.ts';
+import { GatewayError } from '../core/errors.ts';
+import { GovernanceConflictError } from '../store/governance/errors.ts';
+import type { GovernanceStore } from '../governance/types.ts';
+import { PostgresUsageSink } from '../store/postgres/usage-sink.ts';
+import { openDatabase, type SqliteDatabase } from '../store/sqlite/database.ts';
+import type { UsageSink } from '../usage/record.ts';
 import { SqliteUsageSink } from '../store/sqlite/usage-sink.ts';
 import { startDemoProviders, type DemoProviders } from './demo.ts';
 
@@ -49,6 +55,23 @@ async function reconcile(service: GovernanceService, config: SwitchyardConfig, l
   const result = await reconcileDeclared(service, { teams: config.teams, keys: config.keys }, 'config');
   for (const warning of result.warnings) logger.warn(warning);
   logger.info({ created: result.created.length, updated: result.updated.length, revoked: result.revoked.length }, 'declared teams and keys reconciled');
+}
+
+/**
+ * Replicas starting together reconcile the same declarations: one that loses a race (the row exists
+ * now) refreshes its directory from the store and tries again, finding nothing left to do.
+ */
+async function reconcileShared(service: GovernanceService, config: SwitchyardConfig, logger: Logger, cluster: Cluster): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await reconcile(service, config, logger);
+    } catch (err) {
+      const conflict = err instanceof GovernanceConflictError || (err instanceof GatewayError && err.status === 409);
+      if (!conflict || attempt >= 3) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      await cluster.refreshDirectory();
+    }
+  }
 }
 
 export async function serve(options: ServeOptions): Promise<void> {
@@ -97,33 +120,91 @@ export async function serve(options: ServeOptions): Promise<void> {
   }
   config = { ...config, server };
 
-  const db = openDatabase(config.storage.sqlite);
-  const usageSink = new SqliteUsageSink(db);
-  const governanceStore = config.storage.postgres ? openPostgresGovernanceStore(config.storage.postgres) : openSqliteGovernanceStore(db);
-  const governance = await GovernanceRuntime.open({ store: governanceStore, config: config.governance, masterKey: server.master_key, logger });
+  const multiReplica = Boolean(config.storage.postgres && config.storage.redis);
+  if (config.storage.redis && !config.storage.postgres) {
+    process.stderr.write('storage.redis needs storage.postgres as well: replicas that share limits must share keys and usage (see docs/deployment.md)\n');
+    process.exit(2);
+  }
+  let cluster: Cluster | undefined;
+  let db: SqliteDatabase | undefined;
+  let usageSink: UsageSink;
+  let governanceStore: GovernanceStore;
+  if (multiReplica && config.storage.postgres && config.storage.redis) {
+    cluster = await Cluster.open({ postgres: config.storage.postgres, redis: config.storage.redis, config: config.cluster, logger });
+    usageSink = cluster.usage;
+    governanceStore = cluster.store;
+  } else if (config.storage.postgres) {
+    // One replica on PostgreSQL: shared store, in-process limits.
+    const schema = config.cluster.postgres_schema;
+    usageSink = new PostgresUsageSink({
+      url: config.storage.postgres,
+      ...(schema !== undefined && { schema }),
+      spoolPath: join(config.cluster.spool_dir, 'usage-spool.jsonl'),
+      flushIntervalMs: config.cluster.usage_flush_ms,
+      onDrop: (event) => logger.error({ reason: event.reason, count: event.count }, 'usage records lost'),
+      onError: (err, context) => logger.warn({ err: err.message, context }, 'usage store'),
+    });
+    governanceStore = openPostgresGovernanceStore(config.storage.postgres, schema !== undefined ? { schema } : {});
+  } else {
+    db = openDatabase(config.storage.sqlite);
+    usageSink = new SqliteUsageSink(db);
+    governanceStore = openSqliteGovernanceStore(db);
+  }
+  const governance = await GovernanceRuntime.open({
+    store: governanceStore,
+    config: config.governance,
+    masterKey: server.master_key,
+    logger,
+    ...(cluster && { counters: cluster.countersFor }),
+  });
   const service = new GovernanceService({ store: governance.store, directory: governance.directory, counters: governance.counters });
   await service.ensureDefaultOrg({ timezone: config.governance.timezone });
-  await reconcile(service, config, logger);
-  const gateway = new Gateway({ config, usageSink, logger, governance, admin: new AdminApi(service, governance.resolver) });
+  const gateway = new Gateway({
+    config,
+    usageSink,
+    logger,
+    governance,
+    admin: new AdminApi(service, governance.resolver),
+    ...(cluster && { onHealthChange: cluster.onHealthChange }),
+  });
   for (const warning of registryWarnings(gateway.registry)) logger.warn(warning);
+
+  /** Re-reads the config file and swaps it in; in-flight requests finish on the old snapshot. */
+  const reloadConfig = async (): Promise<void> => {
+    if (!options.config) return;
+    const next = readConfig(options.config);
+    const merged = { ...next, server: { ...next.server, port: server.port, host: server.host, master_key: next.server.master_key ?? server.master_key } };
+    gateway.reload(merged);
+    gateway.admin = new AdminApi(service, governance.resolver);
+    await reconcile(service, merged, logger);
+    logger.info({ config: options.config }, 'configuration reloaded');
+  };
+  if (cluster) {
+    await cluster.attach({ directory: governance.directory, health: gateway.health, reloadConfig, reseed: () => governance.reseed() });
+    await reconcileShared(service, config, logger, cluster);
+  } else {
+    await reconcile(service, config, logger);
+  }
+
   const { url } = await gateway.listen(server.port, server.host);
+  const store = cluster
+    ? `PostgreSQL + Redis (multi-replica; replica ${cluster.replicaId}, Redis failure mode ${config.cluster.redis_failure})`
+    : config.storage.postgres
+      ? 'PostgreSQL (single replica: limits are held in this process)'
+      : config.storage.sqlite;
   banner([
     `Switchyard gateway listening on ${url}`,
     `  OpenAI-compatible:    ${url}/v1   (chat/completions, embeddings, models)`,
     `  Anthropic-compatible: ${url}      (/v1/messages)`,
-    `  Store: ${config.storage.sqlite}`,
+    `  Store: ${store}`,
     ...notes,
   ]);
 
   process.on('SIGHUP', async () => {
-    if (!options.config) return;
     try {
-      const next = readConfig(options.config);
-      const merged = { ...next, server: { ...next.server, port: server.port, host: server.host, master_key: next.server.master_key ?? server.master_key } };
-      gateway.reload(merged);
-      gateway.admin = new AdminApi(service, governance.resolver);
-      await reconcile(service, merged, logger);
-      logger.info({ config: options.config }, 'configuration reloaded');
+      await reloadConfig();
+      // Every other replica re-reads its own copy of the config (same ConfigMap).
+      cluster?.broadcastReload();
     } catch (err) {
       logger.error({ err: err instanceof Error ? err.message : String(err) }, 'reload failed; keeping the previous configuration');
     }
@@ -133,9 +214,12 @@ export async function serve(options: ServeOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'draining in-flight requests');
-    await gateway.close();
+    // Stops accepting, finishes in-flight requests and streams, flushes usage and spend.
+    await gateway.close(config.cluster.drain_timeout_ms);
+    await cluster?.close();
     for (const sim of demo?.simulators ?? []) await sim.close();
-    db.close();
+    db?.close();
+    logger.info({ signal }, 'stopped');
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

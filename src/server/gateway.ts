@@ -11,7 +11,7 @@ import { anthropicDialect } from '../dialects/anthropic/index.ts';
 import { openaiDialect } from '../dialects/openai/index.ts';
 import { UpstreamPools } from '../providers/upstream.ts';
 import { clientFacingError } from '../routing/executor.ts';
-import { HealthRegistry } from '../routing/health/index.ts';
+import { HealthRegistry, type HealthChangeListener } from '../routing/health/index.ts';
 import { ActiveProber } from '../routing/probes.ts';
 import type { ModelGroup, Registry } from '../routing/registry.ts';
 import type { UsageSink } from '../usage/record.ts';
@@ -53,6 +53,8 @@ export interface GatewayOptions {
   /** Virtual keys, budgets, rate limits and policies; without it only the master key is accepted. */
   governance?: GovernanceRuntime;
   admin?: AdminHandler;
+  /** Every local circuit or cool-down change (multi-replica mode shares them with the other replicas). */
+  onHealthChange?: HealthChangeListener;
 }
 
 const noopSink: UsageSink = { record() {}, async flush() {}, async close() {} };
@@ -60,7 +62,7 @@ const noopSink: UsageSink = { record() {}, async flush() {}, async close() {} };
 export class Gateway {
   readonly server: Server;
   readonly pools = new UpstreamPools();
-  readonly health = new HealthRegistry();
+  readonly health: HealthRegistry;
   readonly feedback = new FeedbackBook();
   private snapshot: Snapshot;
   private readonly catalog: Catalog;
@@ -79,6 +81,7 @@ export class Gateway {
     this.logger = options.logger;
     this.governance = options.governance;
     this.admin = options.admin;
+    this.health = new HealthRegistry({}, options.onHealthChange);
     this.snapshot = this.buildSnapshot(options.config, undefined);
     this.completions = new CompletionService({ pools: this.pools, health: this.health, usage: this.usage, governance: () => this.governance, feedback: this.feedback });
     this.prober = new ActiveProber(this.pools, this.health, () => this.snapshot.routing);

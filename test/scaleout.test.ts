@@ -1,0 +1,222 @@
+// Multi-replica mode end to end: THREE `switchyard serve` processes on different ports, sharing the
+// machine's real PostgreSQL and Redis, in front of a simulator. Limits hold across replicas under 600
+// concurrent requests, admin changes and health reach every replica within a second, and usage
+// survives SIGKILL (all but in-flight requests) and SIGTERM (everything).
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { createSimulator, type SimServer } from '../src/sim/index.ts';
+import {
+  acknowledged,
+  admin,
+  call,
+  chat,
+  clusterConfig,
+  clusterScope,
+  describeWithPostgresAndRedis,
+  errorCode,
+  MASTER,
+  sleep,
+  startReplica,
+  stopReplica,
+  storedRequestIds,
+  within,
+  writeConfig,
+  type ClusterScope,
+  type Replica,
+  type Reply,
+} from './support/cluster.ts';
+import { killAll } from './support/process.ts';
+
+let scope: ClusterScope;
+let sim: SimServer;
+let flaky: SimServer;
+let configPath: string;
+let configText: string;
+let replicas: Replica[] = [];
+const measured: Record<string, number> = {};
+
+function models(extra = ''): string {
+  return `  - { name: gpt-4o-mini, deployments: [ { provider: sim, model: gpt-4o-mini } ] }
+  - name: steered
+    strategy: cost
+    deployments:
+      - { provider: flaky, model: gpt-4o-mini, priority: 0 }
+      - { provider: sim, model: gpt-4o-mini, priority: 1 }
+${extra}`;
+}
+
+await describeWithPostgresAndRedis('scale-out: three replicas on PostgreSQL and Redis', () => {
+  beforeAll(async () => {
+    scope = await clusterScope('three');
+    sim = createSimulator('openai', { ttftMs: 15, outputTokens: 12, tokensPerSecond: 2000 });
+    flaky = createSimulator('openai', { rateLimitRate: 1, retryAfterSeconds: 120 });
+    const simUrl = (await sim.listen(0, '127.0.0.1')).url;
+    const flakyUrl = (await flaky.listen(0, '127.0.0.1')).url;
+    const providers = `  - { name: sim, type: openai, base_url: "${simUrl}/v1", api_key: k }
+  - { name: flaky, type: openai, base_url: "${flakyUrl}/v1", api_key: k }`;
+    configText = clusterConfig({ scope, providers, models: models() });
+    configPath = writeConfig(scope, 'switchyard.yaml', configText);
+    // Started together, as a Deployment's pods are: migrations and the default org must not race.
+    replicas = await Promise.all(['a', 'b', 'c'].map((name) => startReplica(name, configPath, scope)));
+  }, 60_000);
+
+  afterAll(async () => {
+    killAll();
+    await sim?.close();
+    await flaky?.close();
+    await scope?.cleanup();
+    if (Object.keys(measured).length > 0) console.info('[scaleout] measured', measured);
+  });
+
+  it('a key created on replica A works on B and C at once', async () => {
+    const [a, b, c] = replicas;
+    const created = await admin(a.url, 'POST', 'keys', { name: 'everywhere' });
+    expect(created.status).toBe(201);
+    const secret = created.json.key as string;
+    for (const r of [b, c]) {
+      await within(1000, async () => (await chat(r.url, secret)).status === 200, `key usable on ${r.name}`);
+    }
+  });
+
+  it('600 concurrent requests across the replicas: spend stays within the hard budget, admissions within the RPM limit', async () => {
+    const [a, b, c] = replicas;
+    const budgetUsd = 0.0008;
+    const budgeted = await admin(a.url, 'POST', 'keys', { name: 'budgeted', budget: { max_usd: budgetUsd, period: 'total', hard: true } });
+    const limited = await admin(a.url, 'POST', 'keys', { name: 'rpm-60', limits: { rpm: 60 } });
+    expect([budgeted.status, limited.status]).toEqual([201, 201]);
+    const budgetKey = budgeted.json.key as string;
+    const rpmKey = limited.json.key as string;
+    // Both keys must be known everywhere before the burst.
+    for (const r of [b, c]) {
+      await within(1000, async () => (await call(r.url, 'GET', '/v1/models', rpmKey)).status === 200 && (await call(r.url, 'GET', '/v1/models', budgetKey)).status === 200, 'keys propagated');
+    }
+    const targets = [a, b, c];
+    const started = performance.now();
+    const replies = await Promise.all(
+      Array.from({ length: 600 }, (_, i) => {
+        const key = i % 2 === 0 ? budgetKey : rpmKey;
+        return chat(targets[i % 3].url, key, { maxTokens: 12 }).then((reply) => ({ reply, key, replica: targets[i % 3].name }));
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    measured.burst600_seconds = Number(seconds.toFixed(2));
+    measured.burst600_req_per_s_per_replica = Math.round(600 / seconds / 3);
+
+    const rpm = replies.filter((r) => r.key === rpmKey);
+    const rpmAdmitted = rpm.filter((r) => r.reply.status === 200);
+    const rpmRefused = rpm.filter((r) => r.reply.status === 429);
+    expect(rpmAdmitted.length).toBeLessThanOrEqual(60);
+    expect(rpmAdmitted.length).toBeGreaterThan(50);
+    expect(rpmAdmitted.length + rpmRefused.length).toBe(300);
+    // Admissions came from every replica: the limit is shared, not per replica.
+    expect(new Set(rpmAdmitted.map((r) => r.replica)).size).toBe(3);
+
+    const spend = replies.filter((r) => r.key === budgetKey);
+    const paid = spend.filter((r) => r.reply.status === 200);
+    const refused = spend.filter((r) => r.reply.status === 402 || errorCode(r.reply) === 'budget_exceeded');
+    expect(paid.length).toBeGreaterThan(10);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(paid.length + refused.length).toBe(300);
+    const total = paid.reduce((sum, r) => sum + Number(r.reply.headers['x-switchyard-cost-usd']), 0);
+    expect(total).toBeGreaterThan(0);
+    expect(total).toBeLessThanOrEqual(budgetUsd + 1e-12);
+    // The shared counters agree with what clients were charged.
+    const status = await admin(b.url, 'GET', `keys/${budgeted.json.id as string}`);
+    expect(status.json.spend_usd as number).toBeCloseTo(total, 9);
+    expect(status.json.spend_usd as number).toBeLessThanOrEqual(budgetUsd + 1e-12);
+  });
+
+  it('a key revoked through replica A is refused by B and C within one second', async () => {
+    const [a, b, c] = replicas;
+    const created = await admin(a.url, 'POST', 'keys', { name: 'to-revoke' });
+    const secret = created.json.key as string;
+    for (const r of [b, c]) await within(1000, async () => (await chat(r.url, secret)).status === 200, `key usable on ${r.name}`);
+    const revokedAt = performance.now();
+    expect((await admin(a.url, 'DELETE', `keys/${created.json.id as string}`)).status).toBeLessThan(300);
+    const refusedIn = await Promise.all(
+      [b, c].map(async (r) => {
+        await within(1000, async () => {
+          const reply = await chat(r.url, secret);
+          return reply.status === 401 && errorCode(reply) === 'revoked_api_key';
+        }, `revocation on ${r.name}`);
+        return performance.now() - revokedAt;
+      }),
+    );
+    measured.revocation_visible_ms = Math.round(Math.max(...refusedIn));
+    for (const ms of refusedIn) expect(ms).toBeLessThan(1000);
+  });
+
+  it('a provider 429 cool-down seen by replica A steers B and C away from it', async () => {
+    const [a, b, c] = replicas;
+    const first = await chat(a.url, MASTER, { model: 'steered' });
+    expect(first.status).toBe(200);
+    expect(first.headers['x-switchyard-provider']).toBe('sim');
+    expect(Number(first.headers['x-switchyard-attempts'])).toBeGreaterThanOrEqual(2);
+    const flakyCalls = flaky.received.length;
+    for (const r of [b, c]) {
+      await within(1000, async () => {
+        const plan = await call(r.url, 'POST', '/v1/route/explain', MASTER, { model: 'steered', messages: [{ role: 'user', content: 'hi' }] });
+        const body = JSON.parse(plan.body) as { groups: Array<{ candidates: Array<{ provider: string; health: { cooldown_until: number | null } }> }> };
+        return body.groups[0].candidates.some((cand) => cand.provider === 'flaky' && cand.health.cooldown_until !== null);
+      }, `cool-down on ${r.name}`);
+      const reply = await chat(r.url, MASTER, { model: 'steered' });
+      expect(reply.status).toBe(200);
+      expect(reply.headers['x-switchyard-attempts']).toBe('1');
+    }
+    // B and C never tried the rate-limited provider themselves.
+    expect(flaky.received.length).toBe(flakyCalls);
+  });
+
+  it('SIGHUP on replica A makes every replica re-read its config within one second', async () => {
+    const [a, b, c] = replicas;
+    writeFileSync(configPath, clusterConfig({ scope, providers: configText.split('providers:\n')[1].split('models:\n')[0].trimEnd(), models: models('  - { name: added-on-reload, deployments: [ { provider: sim, model: gpt-4o-mini } ] }') }));
+    a.proc.child.kill('SIGHUP');
+    for (const r of [a, b, c]) {
+      await within(1000, async () => (await call(r.url, 'GET', '/v1/models', MASTER)).body.includes('added-on-reload'), `reload on ${r.name}`);
+    }
+  });
+
+  it('under load, SIGKILL loses at most the in-flight requests’ usage and SIGTERM loses none', async () => {
+    const [a, b, c] = replicas;
+    const acked = new Map<string, Set<string>>(replicas.map((r) => [r.name, new Set<string>()]));
+    const inFlight = new Map<string, number>(replicas.map((r) => [r.name, 0]));
+    let inFlightAtKill = -1;
+    let stop = false;
+    let sent = 0;
+    const worker = async (w: number): Promise<void> => {
+      for (let i = 0; !stop; i++) {
+        const target = replicas[(w + i) % 3];
+        const stream = i % 4 === 0;
+        inFlight.set(target.name, (inFlight.get(target.name) ?? 0) + 1);
+        sent++;
+        const reply: Reply = await chat(target.url, MASTER, { stream });
+        inFlight.set(target.name, (inFlight.get(target.name) ?? 1) - 1);
+        if (acknowledged(reply, stream) && reply.requestId) acked.get(target.name)?.add(reply.requestId);
+        if (reply.status === 0) await sleep(5);
+      }
+    };
+    const workers = Array.from({ length: 48 }, (_, w) => worker(w));
+    await sleep(1200);
+    inFlightAtKill = inFlight.get('b') ?? 0;
+    b.proc.child.kill('SIGKILL');
+    await sleep(300);
+    const terminated = stopReplica(c, 'SIGTERM');
+    await sleep(1200);
+    stop = true;
+    await Promise.all(workers);
+    expect(await terminated).toBe(0);
+    expect(await b.proc.exit).toBe(null);
+    await stopReplica(a, 'SIGTERM');
+    measured.load_requests_sent = sent;
+
+    const stored = await storedRequestIds(scope.pool);
+    const missing = (name: string) => [...(acked.get(name) ?? [])].filter((id) => !stored.has(id));
+    expect(acked.get('c')?.size).toBeGreaterThan(50);
+    expect(missing('c')).toEqual([]);
+    expect(missing('a')).toEqual([]);
+    expect(acked.get('b')?.size).toBeGreaterThan(50);
+    measured.sigkill_in_flight = inFlightAtKill;
+    measured.sigkill_lost_acknowledged = missing('b').length;
+    expect(missing('b').length).toBeLessThanOrEqual(inFlightAtKill);
+  }, 30_000);
+});
