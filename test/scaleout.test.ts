@@ -107,7 +107,8 @@ await describeWithPostgresAndRedis('scale-out: three replicas on PostgreSQL and 
     const rpmRefused = rpm.filter((r) => r.reply.status === 429);
     expect(rpmAdmitted.length).toBeLessThanOrEqual(60);
     expect(rpmAdmitted.length).toBeGreaterThan(50);
-    expect(rpmAdmitted.length + rpmRefused.length).toBe(300);
+    const other = rpm.filter((r) => r.reply.status !== 200 && r.reply.status !== 429).map((r) => `${r.reply.status} ${r.reply.error ?? r.reply.body.slice(0, 200)}`);
+    expect(other).toEqual([]);
     // Admissions came from every replica: the limit is shared, not per replica.
     expect(new Set(rpmAdmitted.map((r) => r.replica)).size).toBe(3);
 
@@ -176,8 +177,9 @@ await describeWithPostgresAndRedis('scale-out: three replicas on PostgreSQL and 
     }
   });
 
-  it('under load, SIGKILL loses at most the in-flight requests’ usage and SIGTERM loses none', async () => {
+  it('under load, SIGKILL loses no acknowledged usage record (journal recovered on restart) and SIGTERM loses none', async () => {
     const [a, b, c] = replicas;
+    const before = await storedRequestIds(scope.pool);
     const acked = new Map<string, Set<string>>(replicas.map((r) => [r.name, new Set<string>()]));
     const inFlight = new Map<string, number>(replicas.map((r) => [r.name, 0]));
     let inFlightAtKill = -1;
@@ -200,23 +202,36 @@ await describeWithPostgresAndRedis('scale-out: three replicas on PostgreSQL and 
     inFlightAtKill = inFlight.get('b') ?? 0;
     b.proc.child.kill('SIGKILL');
     await sleep(300);
+    // SIGTERM mid-load: stops accepting, finishes what it has (streams included), flushes, exits 0.
     const terminated = stopReplica(c, 'SIGTERM');
     await sleep(1200);
     stop = true;
     await Promise.all(workers);
     expect(await terminated).toBe(0);
     expect(await b.proc.exit).toBe(null);
-    await stopReplica(a, 'SIGTERM');
     measured.load_requests_sent = sent;
+
+    // What SIGKILL left in memory is lost to PostgreSQL until the replica restarts on its own journal
+    // (a Kubernetes container restart keeps the pod's emptyDir; compose keeps the volume).
+    const storedAfterKill = await storedRequestIds(scope.pool);
+    measured.sigkill_in_flight = inFlightAtKill;
+    measured.sigkill_acked_not_yet_stored = [...(acked.get('b') ?? [])].filter((id) => !storedAfterKill.has(id)).length;
+    const restarted = await startReplica('b', configPath, scope);
+    expect(restarted.proc.output()).toMatch(/recovered from the journal|listening on/);
+    expect(await stopReplica(restarted, 'SIGTERM')).toBe(0);
+    expect(await stopReplica(a, 'SIGTERM')).toBe(0);
 
     const stored = await storedRequestIds(scope.pool);
     const missing = (name: string) => [...(acked.get(name) ?? [])].filter((id) => !stored.has(id));
-    expect(acked.get('c')?.size).toBeGreaterThan(50);
+    for (const name of ['a', 'b', 'c']) expect(acked.get(name)?.size).toBeGreaterThan(10);
     expect(missing('c')).toEqual([]);
     expect(missing('a')).toEqual([]);
-    expect(acked.get('b')?.size).toBeGreaterThan(50);
-    measured.sigkill_in_flight = inFlightAtKill;
-    measured.sigkill_lost_acknowledged = missing('b').length;
-    expect(missing('b').length).toBeLessThanOrEqual(inFlightAtKill);
-  }, 30_000);
+    // The contract allows losing the in-flight requests' records; the journal loses none that was acknowledged.
+    expect(missing('b')).toEqual([]);
+    // Records without an acknowledgement can only be requests that were in flight when B was killed.
+    const allAcked = new Set([...acked.values()].flatMap((set) => [...set]));
+    const unacknowledged = [...stored].filter((id) => !before.has(id) && !allAcked.has(id));
+    measured.stored_without_ack = unacknowledged.length;
+    expect(unacknowledged.length).toBeLessThanOrEqual(inFlightAtKill);
+  }, 40_000);
 });

@@ -12,6 +12,7 @@ import type { GovernanceDirectory } from '../governance/directory.ts';
 import type { GovernanceStore } from '../governance/types.ts';
 import type { HealthChangeListener, HealthRegistry } from '../routing/health/index.ts';
 import { openPostgresGovernanceStore } from '../store/governance/open.ts';
+import { JournaledUsageSink } from '../store/postgres/journaled-sink.ts';
 import { PostgresUsageSink } from '../store/postgres/usage-sink.ts';
 import { connectRedis, FailoverCounters, RedisBus, RedisCounters, RedisHealth, type BusEvent } from '../store/redis/index.ts';
 import { DirectorySync } from './directory-sync.ts';
@@ -50,7 +51,9 @@ export class Cluster {
   readonly redis: Redis;
   readonly redisHealth: RedisHealth;
   readonly store: GovernanceStore;
-  readonly usage: PostgresUsageSink;
+  /** The PostgreSQL sink behind the write-ahead journal (set by `open`). */
+  usage!: JournaledUsageSink;
+  private readonly usageStore: PostgresUsageSink;
   readonly bus: RedisBus;
   private counters: FailoverCounters | undefined;
   private shared: RedisCounters | undefined;
@@ -64,12 +67,13 @@ export class Cluster {
     this.warn = throttled(logger);
     this.redis = connectRedis(options.redis, {
       connectionName: 'switchyard',
+      commandTimeoutMs: config.redis_timeout_ms,
       onStatus: (status, detail) => this.onRedisStatus(status, detail.error),
     });
     this.redisHealth = new RedisHealth(this.redis);
     const schema = config.postgres_schema;
     this.store = openPostgresGovernanceStore(options.postgres, schema !== undefined ? { schema } : {});
-    this.usage = new PostgresUsageSink({
+    this.usageStore = new PostgresUsageSink({
       url: options.postgres,
       ...(schema !== undefined && { schema }),
       spoolPath: join(config.spool_dir, 'usage-spool.jsonl'),
@@ -89,6 +93,10 @@ export class Cluster {
   /** Connects Redis (waiting a little for it; starting degraded if it does not answer) and PostgreSQL. */
   static async open(options: ClusterOptions): Promise<Cluster> {
     const cluster = new Cluster(options);
+    cluster.usage = await JournaledUsageSink.open(cluster.usageStore, options.config.spool_dir, {
+      onError: (err) => cluster.warn(err, 'usage journal write failed'),
+      onRecovered: (count) => options.logger.info({ count }, 'usage records of a previous run recovered from the journal'),
+    });
     if (!(await cluster.redisHealth.waitUntilUp(options.redisWaitMs ?? 5000))) {
       cluster.redisWasDown = true;
       options.logger.warn(

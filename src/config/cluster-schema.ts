@@ -8,6 +8,11 @@ export const clusterSchema = z.strictObject({
    * concurrency limits (503 counters_unavailable); `local` enforces them per replica and warns.
    */
   redis_failure: z.enum(['fail_closed', 'local']).default('fail_closed'),
+  /**
+   * A Redis command without a reply after this long counts as Redis being unreachable (the failure
+   * mode applies), in ms. Raise it on CPU-starved hosts, where event-loop stalls look like timeouts.
+   */
+  redis_timeout_ms: z.int().positive().default(1000),
   /** Prefix of every Redis key and of the pub/sub channel; replicas of one deployment share it. */
   redis_prefix: z
     .string()

@@ -236,6 +236,7 @@ export class CompletionService {
       }
       const cost = this.finish(record, state, executor.attempts, deployment, usage, routed);
       if (governance) await settle(governance, admitted, cost, usage.total_tokens, Date.now());
+      await this.durable();
       if (!res.destroyed) {
         res.addTrailers({ 'x-switchyard-cost-usd': formatCost(cost) });
         res.end();
@@ -268,6 +269,7 @@ export class CompletionService {
     record.usageEstimated = value.completion.usage === undefined;
     const cost = this.finish(record, state, executor.attempts, deployment, usage, routed);
     if (governance) await settle(governance, admitted, cost, usage.total_tokens, now);
+    await this.durable();
     const text = value.raw ?? JSON.stringify(state.dialect.renderChat(value.completion));
     sendJson(res, 200, text, this.headers(deployment, executor.attempts, plan, cost, extraHeaders));
   }
@@ -348,6 +350,7 @@ export class CompletionService {
     const usage: Usage = { prompt_tokens: result.value.usage.prompt_tokens, completion_tokens: 0, total_tokens: result.value.usage.total_tokens };
     const cost = this.finish(record, state, executor.attempts, deployment, usage);
     if (governance) await settle(governance, admitted, cost, usage.total_tokens, Date.now());
+    await this.durable();
     sendJson(res, 200, result.value, this.headers(deployment, executor.attempts, plan, cost, admitted?.headers));
   }
 
@@ -371,6 +374,12 @@ export class CompletionService {
     if (reason) headers['x-switchyard-fallback-reason'] = reason;
     if (attempts.some((a) => a.hedge)) headers['x-switchyard-hedged'] = 'true';
     return headers;
+  }
+
+  /** A completed response is acknowledged only once its usage record would survive a crash (multi-replica journal). */
+  private async durable(): Promise<void> {
+    const pending = this.deps.usage.durable?.();
+    if (pending) await pending;
   }
 
   /** Records a request that failed before any response was committed, and releases what it held. */

@@ -94,7 +94,7 @@ export function clusterConfig(parts: ConfigParts): string {
   const { scope } = parts;
   return `server: { master_key: "\${SY_MASTER}", host: 127.0.0.1 }
 storage: { postgres: "${parts.postgres ?? PG_URL}", redis: "${parts.redis ?? TEST_REDIS_URL}" }
-cluster: { redis_prefix: "${scope.prefix}", postgres_schema: ${scope.schema}, spool_dir: "\${SY_SPOOL_DIR}", usage_flush_ms: 100, drain_timeout_ms: 10000${parts.cluster ?? ''} }
+cluster: { redis_prefix: "${scope.prefix}", postgres_schema: ${scope.schema}, spool_dir: "\${SY_SPOOL_DIR}", usage_flush_ms: 100, drain_timeout_ms: 10000, redis_timeout_ms: 5000${parts.cluster ?? ''} }
 providers:
 ${parts.providers}
 models:
