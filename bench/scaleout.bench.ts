@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
 import { RedisCounters } from '../src/store/redis/counters.ts';
@@ -63,6 +64,15 @@ async function redisRoundTrips(): Promise<Record<string, number>> {
     hit_2_windows_p50_us: Math.round(quantile(hit, 0.5)),
     reserves_per_s_one_connection: reservesPerSecond,
   };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 function cpuMs(pid: number): number {
@@ -135,11 +145,11 @@ process.env.SIM_URL = (await sim.listen(0, '127.0.0.1')).url;
 try {
   console.log('Redis counters round trips (sequential, one connection):', await redisRoundTrips());
   const rows = [
-    await replicaRun('single-node (SQLite, in-process counters)', `storage: { sqlite: ${join(dir, 'db.sqlite')} }`, 19201, dir),
+    await replicaRun('single-node (SQLite, in-process counters)', `storage: { sqlite: ${join(dir, 'db.sqlite')} }`, await freePort(), dir),
     await replicaRun(
       'multi-replica (PostgreSQL + Redis)',
       `storage: { postgres: "${PG_URL}", redis: "${REDIS_URL}" }\ncluster: { redis_prefix: "sy-bench:${schema}:{b}:", postgres_schema: ${schema}, spool_dir: ${join(dir, 'spool')} }`,
-      19202,
+      await freePort(),
       dir,
     ),
   ];

@@ -72,7 +72,18 @@ await describeWithPostgresAndRedis('scale-out failure behaviour', () => {
     await scope?.cleanup();
   });
 
-  it('Redis down: fail_closed refuses limited keys (503), local keeps serving with a warning; both recover', async () => {
+  const haveRedisServer = (() => {
+    try {
+      execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      if (process.env.CI) throw new Error('the Redis-outage test needs the redis-server binary in CI');
+      console.warn('SKIPPED the Redis-outage test: no redis-server binary to start a private Redis with.');
+      return false;
+    }
+  })();
+
+  it.runIf(haveRedisServer)('Redis down: fail_closed refuses limited keys (503), local keeps serving with a warning; both recover', async () => {
     const port = await freePort();
     const redis = redisServer(port, scope.dir);
     redis.start();
