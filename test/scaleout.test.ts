@@ -147,6 +147,32 @@ await describeWithPostgresAndRedis('scale-out: three replicas on PostgreSQL and 
     for (const ms of refusedIn) expect(ms).toBeLessThan(1000);
   });
 
+  it('policy and budget changes made on replica A apply on B and C within one second', async () => {
+    const [a, b, c] = replicas;
+    const created = await admin(a.url, 'POST', 'keys', { name: 'governed' });
+    const secret = created.json.key as string;
+    const keyId = created.json.id as string;
+    const visible = async (url: string) => (JSON.parse((await call(url, 'GET', '/v1/models', secret)).body) as { data?: Array<{ id: string }> }).data?.map((m) => m.id) ?? [];
+    for (const r of [b, c]) await within(1000, async () => (await visible(r.url)).includes('steered'), `key on ${r.name}`);
+
+    // Policy: the key may only use gpt-4o-mini from now on.
+    expect((await admin(a.url, 'PATCH', `keys/${keyId}`, { models: ['gpt-4o-mini'] })).status).toBe(200);
+    for (const r of [b, c]) {
+      await within(1000, async () => {
+        const ids = await visible(r.url);
+        return ids.includes('gpt-4o-mini') && !ids.includes('steered');
+      }, `policy on ${r.name}`);
+    }
+
+    // Budget: a new hard budget too small for any request is enforced at once everywhere…
+    const budget = await admin(a.url, 'POST', 'budgets', { scope: 'key', scope_id: keyId, max_usd: 1e-9, period: 'total', hard: true });
+    expect(budget.status).toBe(201);
+    for (const r of [b, c]) await within(1000, async () => errorCode(await chat(r.url, secret)) === 'budget_exceeded', `budget on ${r.name}`);
+    // …and raising it is too.
+    expect((await admin(a.url, 'PATCH', `budgets/${budget.json.id as string}`, { max_usd: 10 })).status).toBe(200);
+    for (const r of [b, c]) await within(1000, async () => (await chat(r.url, secret)).status === 200, `raised budget on ${r.name}`);
+  });
+
   it('a provider 429 cool-down seen by replica A steers B and C away from it', async () => {
     const [a, b, c] = replicas;
     const first = await chat(a.url, MASTER, { model: 'steered' });
