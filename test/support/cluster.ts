@@ -187,9 +187,9 @@ export function errorCode(reply: Reply): string | undefined {
   }
 }
 
-/** Request ids present in the usage table. */
-export async function storedRequestIds(pool: pg.Pool): Promise<Set<string>> {
-  const { rows } = await pool.query<{ request_id: string }>('SELECT request_id FROM usage_records');
+/** Request ids present in the usage table (of requests that arrived at or after `sinceMs`). */
+export async function storedRequestIds(pool: pg.Pool, sinceMs = 0): Promise<Set<string>> {
+  const { rows } = await pool.query<{ request_id: string }>('SELECT request_id FROM usage_records WHERE ts >= $1', [new Date(sinceMs).toISOString()]);
   return new Set(rows.map((r) => r.request_id));
 }
 
