@@ -16,8 +16,8 @@ import {
   errorCode,
   MASTER,
   sleep,
+  drain,
   startReplica,
-  stopReplica,
   storedRequestIds,
   within,
   writeConfig,
@@ -227,15 +227,18 @@ await describeWithPostgresAndRedis('scale-out: three replicas on PostgreSQL and 
       }
     };
     const workers = Array.from({ length: 48 }, (_, w) => worker(w));
-    await sleep(1200);
+    const ackedBy = (name: string) => acked.get(name)?.size ?? 0;
+    // Mid-load, however slow the machine: each replica has answered a good number of requests first.
+    await within(15_000, async () => ackedBy('b') >= 25, 'load on B');
     b.proc.child.kill('SIGKILL');
-    await sleep(300);
+    const cBefore = ackedBy('c');
+    await within(15_000, async () => ackedBy('c') >= cBefore + 10, 'load on C after the kill');
     // SIGTERM mid-load: stops accepting, finishes what it has (streams included), flushes, exits 0.
-    const terminated = stopReplica(c, 'SIGTERM');
-    await sleep(1200);
+    const terminated = drain(c);
+    await sleep(800);
     stop = true;
     await Promise.all(workers);
-    expect(await terminated).toBe(0);
+    await terminated;
     expect(await b.proc.exit).toBe(null);
     const inFlightAtKill = unansweredB.filter((t) => t < diedAt).length;
     measured.load_requests_sent = sent;
@@ -247,12 +250,12 @@ await describeWithPostgresAndRedis('scale-out: three replicas on PostgreSQL and 
     measured.sigkill_acked_not_yet_stored = [...(acked.get('b') ?? [])].filter((id) => !storedAfterKill.has(id)).length;
     const restarted = await startReplica('b', configPath, scope);
     expect(restarted.proc.output()).toMatch(/recovered from the journal|listening on/);
-    expect(await stopReplica(restarted, 'SIGTERM')).toBe(0);
-    expect(await stopReplica(a, 'SIGTERM')).toBe(0);
+    await drain(restarted);
+    await drain(a);
 
     const stored = await storedRequestIds(scope.pool);
     const missing = (name: string) => [...(acked.get(name) ?? [])].filter((id) => !stored.has(id));
-    for (const name of ['a', 'b', 'c']) expect(acked.get(name)?.size).toBeGreaterThan(10);
+    for (const name of ['a', 'b', 'c']) expect(acked.get(name)?.size).toBeGreaterThanOrEqual(25);
     expect(missing('c')).toEqual([]);
     expect(missing('a')).toEqual([]);
     // The contract allows losing the in-flight requests' records; the journal loses none that was acknowledged.
@@ -262,5 +265,5 @@ await describeWithPostgresAndRedis('scale-out: three replicas on PostgreSQL and 
     const unacknowledged = [...(await storedRequestIds(scope.pool, loadStart))].filter((id) => !allAcked.has(id));
     measured.stored_without_ack = unacknowledged.length;
     expect(unacknowledged.length).toBeLessThanOrEqual(inFlightAtKill);
-  }, 40_000);
+  }, 60_000);
 });

@@ -125,6 +125,12 @@ export async function startReplica(name: string, configPath: string, scope: Clus
   return { name, url: `http://127.0.0.1:${port}`, port, spoolDir, proc };
 }
 
+/** Stops a replica with SIGTERM and fails, showing the end of its output, unless it drained and exited 0. */
+export async function drain(replica: Replica): Promise<void> {
+  const code = await stopReplica(replica, 'SIGTERM');
+  if (code !== 0) throw new Error(`replica ${replica.name} exited with ${String(code)} (signal ${String(replica.proc.child.signalCode)}) after SIGTERM; output:\n${replica.proc.output().slice(-3000)}`);
+}
+
 /** Stops a replica with a signal and waits for it to exit. */
 export async function stopReplica(replica: Replica, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
   if (replica.proc.child.exitCode !== null) return replica.proc.child.exitCode;
