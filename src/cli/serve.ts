@@ -176,7 +176,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     const merged = { ...next, server: { ...next.server, port: server.port, host: server.host, master_key: next.server.master_key ?? server.master_key } };
     gateway.reload(merged);
     gateway.admin = new AdminApi(service, governance.resolver);
-    await reconcile(service, merged, logger);
+    await (cluster ? reconcileShared(service, merged, logger, cluster) : reconcile(service, merged, logger));
     logger.info({ config: options.config }, 'configuration reloaded');
   };
   if (cluster) {

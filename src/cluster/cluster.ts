@@ -51,9 +51,7 @@ export class Cluster {
   readonly redis: Redis;
   readonly redisHealth: RedisHealth;
   readonly store: GovernanceStore;
-  /** The PostgreSQL sink behind the write-ahead journal (set by `open`). */
-  usage!: JournaledUsageSink;
-  private readonly usageStore: PostgresUsageSink;
+  readonly usage: JournaledUsageSink;
   readonly bus: RedisBus;
   private counters: FailoverCounters | undefined;
   private shared: RedisCounters | undefined;
@@ -62,8 +60,13 @@ export class Cluster {
   private readonly warn: (err: unknown, msg: string) => void;
   private redisWasDown = false;
 
-  private constructor(private readonly options: ClusterOptions) {
+  private constructor(
+    private readonly options: ClusterOptions,
+    /** The PostgreSQL usage sink behind the write-ahead journal. */
+    usage: JournaledUsageSink,
+  ) {
     const { config, logger } = options;
+    this.usage = usage;
     this.warn = throttled(logger);
     this.redis = connectRedis(options.redis, {
       connectionName: 'switchyard',
@@ -73,15 +76,6 @@ export class Cluster {
     this.redisHealth = new RedisHealth(this.redis);
     const schema = config.postgres_schema;
     this.store = openPostgresGovernanceStore(options.postgres, schema !== undefined ? { schema } : {});
-    this.usageStore = new PostgresUsageSink({
-      url: options.postgres,
-      ...(schema !== undefined && { schema }),
-      spoolPath: join(config.spool_dir, 'usage-spool.jsonl'),
-      flushIntervalMs: config.usage_flush_ms,
-      maxSpoolBytes: Math.floor(config.spool_max_mb * 1024 * 1024),
-      onDrop: (event) => logger.error({ reason: event.reason, count: event.count, err: event.error?.message }, 'usage records lost'),
-      onError: (err, context) => this.warn(err, `usage store: ${context} failed (records are spooled and replayed)`),
-    });
     this.bus = new RedisBus({
       redis: this.redis,
       channel: `${config.redis_prefix}events`,
@@ -92,11 +86,23 @@ export class Cluster {
 
   /** Connects Redis (waiting a little for it; starting degraded if it does not answer) and PostgreSQL. */
   static async open(options: ClusterOptions): Promise<Cluster> {
-    const cluster = new Cluster(options);
-    cluster.usage = await JournaledUsageSink.open(cluster.usageStore, options.config.spool_dir, {
-      onError: (err) => cluster.warn(err, 'usage journal write failed'),
-      onRecovered: (count) => options.logger.info({ count }, 'usage records of a previous run recovered from the journal'),
+    const { config, logger } = options;
+    const warn = throttled(logger);
+    const schema = config.postgres_schema;
+    const store = new PostgresUsageSink({
+      url: options.postgres,
+      ...(schema !== undefined && { schema }),
+      spoolPath: join(config.spool_dir, 'usage-spool.jsonl'),
+      flushIntervalMs: config.usage_flush_ms,
+      maxSpoolBytes: Math.floor(config.spool_max_mb * 1024 * 1024),
+      onDrop: (event) => logger.error({ reason: event.reason, count: event.count, err: event.error?.message }, 'usage records lost'),
+      onError: (err, context) => warn(err, `usage store: ${context} failed (records are spooled and replayed)`),
     });
+    const usage = await JournaledUsageSink.open(store, config.spool_dir, {
+      onError: (err) => warn(err, 'usage journal write failed'),
+      onRecovered: (count) => logger.info({ count }, 'usage records of a previous run recovered from the journal'),
+    });
+    const cluster = new Cluster(options, usage);
     if (!(await cluster.redisHealth.waitUntilUp(options.redisWaitMs ?? 5000))) {
       cluster.redisWasDown = true;
       options.logger.warn(
