@@ -12,10 +12,10 @@ import { GovernanceService } from '../governance/service.ts';
 import { Gateway } from '../server/gateway.ts';
 import { openPostgresGovernanceStore, openSqliteGovernanceStore } from '../store/governance/open.ts';
 import { Cluster } from '../cluster/cluster.ts';
+import { openPostgresUsage } from '../cluster/usage.ts';
 import { GatewayError } from '../core/errors.ts';
 import { GovernanceConflictError } from '../store/governance/errors.ts';
 import type { GovernanceStore } from '../governance/types.ts';
-import { PostgresUsageSink } from '../store/postgres/usage-sink.ts';
 import { openDatabase, type SqliteDatabase } from '../store/sqlite/database.ts';
 import type { UsageSink } from '../usage/record.ts';
 import { SqliteUsageSink } from '../store/sqlite/usage-sink.ts';
@@ -136,14 +136,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   } else if (config.storage.postgres) {
     // One replica on PostgreSQL: shared store, in-process limits.
     const schema = config.cluster.postgres_schema;
-    usageSink = new PostgresUsageSink({
-      url: config.storage.postgres,
-      ...(schema !== undefined && { schema }),
-      spoolPath: join(config.cluster.spool_dir, 'usage-spool.jsonl'),
-      flushIntervalMs: config.cluster.usage_flush_ms,
-      onDrop: (event) => logger.error({ reason: event.reason, count: event.count }, 'usage records lost'),
-      onError: (err, context) => logger.warn({ err: err.message, context }, 'usage store'),
-    });
+    usageSink = await openPostgresUsage(config.storage.postgres, config.cluster, logger);
     governanceStore = openPostgresGovernanceStore(config.storage.postgres, schema !== undefined ? { schema } : {});
   } else {
     db = openDatabase(config.storage.sqlite);

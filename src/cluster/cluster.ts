@@ -3,7 +3,6 @@
 // failure mode); usage records batched to PostgreSQL with a local spool; and a pub/sub bus that
 // carries directory changes (keys, teams, users, budgets, policies), deployment health (circuits,
 // 429 cool-downs) and config reloads to every replica. Nothing else is shared.
-import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ClusterConfig } from '../config/cluster-schema.ts';
@@ -12,10 +11,10 @@ import type { GovernanceDirectory } from '../governance/directory.ts';
 import type { GovernanceStore } from '../governance/types.ts';
 import type { HealthChangeListener, HealthRegistry } from '../routing/health/index.ts';
 import { openPostgresGovernanceStore } from '../store/governance/open.ts';
-import { JournaledUsageSink } from '../store/postgres/journaled-sink.ts';
-import { PostgresUsageSink } from '../store/postgres/usage-sink.ts';
+import type { JournaledUsageSink } from '../store/postgres/journaled-sink.ts';
 import { connectRedis, FailoverCounters, RedisBus, RedisCounters, RedisHealth, type BusEvent } from '../store/redis/index.ts';
 import { DirectorySync } from './directory-sync.ts';
+import { openPostgresUsage, throttledWarn } from './usage.ts';
 
 export interface ClusterOptions {
   postgres: string;
@@ -34,17 +33,6 @@ export interface ClusterAttachment {
   reloadConfig: () => Promise<void>;
   /** Seeds the shared counters from the store again (set-if-absent). */
   reseed: () => Promise<void>;
-}
-
-/** Logs the first failure of a kind, then at most one per `everyMs`, so an outage does not flood the log. */
-function throttled(logger: Logger, everyMs = 10_000): (err: unknown, msg: string) => void {
-  const last = new Map<string, number>();
-  return (err, msg) => {
-    const now = Date.now();
-    if (now - (last.get(msg) ?? 0) < everyMs) return;
-    last.set(msg, now);
-    logger.warn({ err: err instanceof Error ? err.message : String(err) }, msg);
-  };
 }
 
 export class Cluster {
@@ -67,7 +55,7 @@ export class Cluster {
   ) {
     const { config, logger } = options;
     this.usage = usage;
-    this.warn = throttled(logger);
+    this.warn = throttledWarn(logger);
     this.redis = connectRedis(options.redis, {
       connectionName: 'switchyard',
       commandTimeoutMs: config.redis_timeout_ms,
@@ -86,22 +74,7 @@ export class Cluster {
 
   /** Connects Redis (waiting a little for it; starting degraded if it does not answer) and PostgreSQL. */
   static async open(options: ClusterOptions): Promise<Cluster> {
-    const { config, logger } = options;
-    const warn = throttled(logger);
-    const schema = config.postgres_schema;
-    const store = new PostgresUsageSink({
-      url: options.postgres,
-      ...(schema !== undefined && { schema }),
-      spoolPath: join(config.spool_dir, 'usage-spool.jsonl'),
-      flushIntervalMs: config.usage_flush_ms,
-      maxSpoolBytes: Math.floor(config.spool_max_mb * 1024 * 1024),
-      onDrop: (event) => logger.error({ reason: event.reason, count: event.count, err: event.error?.message }, 'usage records lost'),
-      onError: (err, context) => warn(err, `usage store: ${context} failed (records are spooled and replayed)`),
-    });
-    const usage = await JournaledUsageSink.open(store, config.spool_dir, {
-      onError: (err) => warn(err, 'usage journal write failed'),
-      onRecovered: (count) => logger.info({ count }, 'usage records of a previous run recovered from the journal'),
-    });
+    const usage = await openPostgresUsage(options.postgres, options.config, options.logger);
     const cluster = new Cluster(options, usage);
     if (!(await cluster.redisHealth.waitUntilUp(options.redisWaitMs ?? 5000))) {
       cluster.redisWasDown = true;
