@@ -30,6 +30,7 @@ import { killAll } from './support/process.ts';
 let scope: ClusterScope;
 let sim: SimServer;
 let flaky: SimServer;
+let slow: SimServer;
 let configPath: string;
 let configText: string;
 let replicas: Replica[] = [];
@@ -42,6 +43,7 @@ function models(extra = ''): string {
     deployments:
       - { provider: flaky, model: gpt-4o-mini, priority: 0 }
       - { provider: sim, model: gpt-4o-mini, priority: 1 }
+  - { name: slow, deployments: [ { provider: slow, model: gpt-4o-mini } ] }
 ${extra}`;
 }
 
@@ -52,8 +54,12 @@ await describeWithPostgresAndRedis('scale-out: three replicas on PostgreSQL and 
     flaky = createSimulator('openai', { rateLimitRate: 1, retryAfterSeconds: 120 });
     const simUrl = (await sim.listen(0, '127.0.0.1')).url;
     const flakyUrl = (await flaky.listen(0, '127.0.0.1')).url;
+    // Streams that last about a second, to be in flight when a replica gets SIGTERM.
+    slow = createSimulator('openai', { outputTokens: 20, tokensPerSecond: 20 });
+    const slowUrl = (await slow.listen(0, '127.0.0.1')).url;
     const providers = `  - { name: sim, type: openai, base_url: "${simUrl}/v1", api_key: k }
-  - { name: flaky, type: openai, base_url: "${flakyUrl}/v1", api_key: k }`;
+  - { name: flaky, type: openai, base_url: "${flakyUrl}/v1", api_key: k }
+  - { name: slow, type: openai, base_url: "${slowUrl}/v1", api_key: k }`;
     configText = clusterConfig({ scope, providers, models: models() });
     configPath = writeConfig(scope, 'switchyard.yaml', configText);
     // Started together, as a Deployment's pods are: migrations and the default org must not race.
@@ -64,6 +70,7 @@ await describeWithPostgresAndRedis('scale-out: three replicas on PostgreSQL and 
     killAll();
     await sim?.close();
     await flaky?.close();
+    await slow?.close();
     await scope?.cleanup();
     if (Object.keys(measured).length > 0) console.info('[scaleout] measured', measured);
   });
@@ -234,11 +241,18 @@ await describeWithPostgresAndRedis('scale-out: three replicas on PostgreSQL and 
     const cBefore = ackedBy('c');
     await within(15_000, async () => ackedBy('c') >= cBefore + 10, 'load on C after the kill');
     // SIGTERM mid-load: stops accepting, finishes what it has (streams included), flushes, exits 0.
+    const slowStreams = [chat(c.url, MASTER, { model: 'slow', stream: true }), chat(c.url, MASTER, { model: 'slow', stream: true })];
+    await sleep(300);
     const terminated = drain(c);
     await sleep(800);
     stop = true;
     await Promise.all(workers);
     await terminated;
+    // The streams in flight at SIGTERM ran to their end, and were acknowledged.
+    for (const reply of await Promise.all(slowStreams)) {
+      expect(acknowledged(reply, true)).toBe(true);
+      if (reply.requestId) acked.get('c')?.add(reply.requestId);
+    }
     expect(await b.proc.exit).toBe(null);
     const inFlightAtKill = unansweredB.filter((t) => t < diedAt).length;
     measured.load_requests_sent = sent;
