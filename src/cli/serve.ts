@@ -120,8 +120,8 @@ export async function serve(options: ServeOptions): Promise<void> {
   }
   config = { ...config, server };
 
-  const multiReplica = Boolean(config.storage.postgres && config.storage.redis);
-  if (config.storage.redis && !config.storage.postgres) {
+  const { postgres, redis } = config.storage;
+  if (redis && !postgres) {
     process.stderr.write('storage.redis needs storage.postgres as well: replicas that share limits must share keys and usage (see docs/deployment.md)\n');
     process.exit(2);
   }
@@ -129,15 +129,16 @@ export async function serve(options: ServeOptions): Promise<void> {
   let db: SqliteDatabase | undefined;
   let usageSink: UsageSink;
   let governanceStore: GovernanceStore;
-  if (multiReplica && config.storage.postgres && config.storage.redis) {
-    cluster = await Cluster.open({ postgres: config.storage.postgres, redis: config.storage.redis, config: config.cluster, logger });
+  if (postgres && redis) {
+    // Multi-replica mode: see docs/deployment.md.
+    cluster = await Cluster.open({ postgres, redis, config: config.cluster, logger });
     usageSink = cluster.usage;
     governanceStore = cluster.store;
-  } else if (config.storage.postgres) {
+  } else if (postgres) {
     // One replica on PostgreSQL: shared store, in-process limits.
     const schema = config.cluster.postgres_schema;
-    usageSink = await openPostgresUsage(config.storage.postgres, config.cluster, logger);
-    governanceStore = openPostgresGovernanceStore(config.storage.postgres, schema !== undefined ? { schema } : {});
+    usageSink = await openPostgresUsage(postgres, config.cluster, logger);
+    governanceStore = openPostgresGovernanceStore(postgres, schema !== undefined ? { schema } : {});
   } else {
     db = openDatabase(config.storage.sqlite);
     usageSink = new SqliteUsageSink(db);
@@ -207,11 +208,16 @@ export async function serve(options: ServeOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'draining in-flight requests');
-    // Stops accepting, finishes in-flight requests and streams, flushes usage and spend.
-    await gateway.close(config.cluster.drain_timeout_ms);
-    await cluster?.close();
-    for (const sim of demo?.simulators ?? []) await sim.close();
-    db?.close();
+    try {
+      // Stops accepting, finishes in-flight requests and streams, flushes usage and spend.
+      await gateway.close(config.cluster.drain_timeout_ms);
+      await cluster?.close();
+      for (const sim of demo?.simulators ?? []) await sim.close();
+      db?.close();
+    } catch (err) {
+      logger.error({ err: err instanceof Error ? err.message : String(err) }, 'shutdown did not complete cleanly');
+      process.exit(1);
+    }
     logger.info({ signal }, 'stopped');
     process.exit(0);
   };
