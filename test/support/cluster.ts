@@ -2,7 +2,7 @@
 // of the machine (never mocks), a shared config file, unique schema and key prefix per test file,
 // and a small HTTP client that records which responses were acknowledged.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -76,6 +76,7 @@ export async function clusterScope(label: string): Promise<ClusterScope> {
         await deleteByPrefix(redis, prefix).catch(() => undefined);
         redis.disconnect();
       }
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
