@@ -96,9 +96,11 @@ await describeWithPostgresAndRedis('scale-out failure behaviour', () => {
       const [closed, local] = await Promise.all([startReplica('closed', closedCfg, scope), startReplica('local', localCfg, scope)]);
       const created = await admin(closed.url, 'POST', 'keys', { name: 'limited', budget: { max_usd: 5, period: 'daily', hard: true }, limits: { rpm: 1000 } });
       const plain = await admin(closed.url, 'POST', 'keys', { name: 'unlimited' });
+      const doomed = await admin(closed.url, 'POST', 'keys', { name: 'revoked-during-outage' });
       const limitedKey = created.json.key as string;
       const plainKey = plain.json.key as string;
-      for (const r of [closed, local]) await within(2000, async () => (await chat(r.url, limitedKey)).status === 200, `key on ${r.name}`);
+      const doomedKey = doomed.json.key as string;
+      for (const r of [closed, local]) await within(2000, async () => (await chat(r.url, limitedKey)).status === 200 && (await chat(r.url, doomedKey)).status === 200, `keys on ${r.name}`);
 
       redis.stop();
       // fail_closed (the default): a hard budget and a rate limit cannot be enforced → refused, 503.
@@ -113,8 +115,12 @@ await describeWithPostgresAndRedis('scale-out failure behaviour', () => {
       expect(local.proc.output()).toContain('falling back to in-process counters');
       expect(closed.proc.output()).toContain('fail_closed');
 
+      // A revocation while the bus is down reaches nobody now; replicas catch up when they re-subscribe.
+      expect((await admin(closed.url, 'DELETE', `keys/${doomed.json.id as string}`)).status).toBeLessThan(300);
+
       redis.start();
       await waitForRedis(port);
+      await within(8000, async () => errorCode(await chat(local.url, doomedKey)) === 'revoked_api_key', 'revocation caught up after reconnect');
       const recoveredIn = await within(8000, async () => (await chat(closed.url, limitedKey)).status === 200, 'fail_closed replica recovers');
       expect(recoveredIn).toBeLessThan(8000);
       expect((await chat(local.url, limitedKey)).status).toBe(200);
