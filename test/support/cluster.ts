@@ -10,7 +10,7 @@ import { Agent, request } from 'undici';
 import { describe, it } from 'vitest';
 import { PG_URL, probe } from '../../src/store/postgres/test-support.ts';
 import { deleteByPrefix, redisReachable, TEST_REDIS_URL, testConnection } from '../../src/store/redis/testing.ts';
-import { freePort, run, type Run } from './process.ts';
+import { run, type Run } from './process.ts';
 
 export { PG_URL, TEST_REDIS_URL };
 export const MASTER = 'sk-sy-scaleout-master-key';
@@ -117,12 +117,15 @@ export interface Replica {
   proc: Run;
 }
 
-/** Starts `switchyard serve` as a child process on a free port; resolves once it listens. */
-export async function startReplica(name: string, configPath: string, scope: ClusterScope, options: { port?: number; env?: Record<string, string> } = {}): Promise<Replica> {
-  const port = options.port ?? (await freePort());
+/**
+ * Starts `switchyard serve` as a child process; resolves once it listens. It binds port 0 and reports
+ * the port it got (picking a free port first would race with every other test binding ports meanwhile).
+ */
+export async function startReplica(name: string, configPath: string, scope: ClusterScope, options: { env?: Record<string, string> } = {}): Promise<Replica> {
   const spoolDir = join(scope.dir, `spool-${name}`);
-  const proc = run(['serve', '--config', configPath, '--port', String(port)], { env: { SY_MASTER: MASTER, SY_SPOOL_DIR: spoolDir, ...options.env } });
-  await proc.waitFor('listening on', 30_000);
+  const proc = run(['serve', '--config', configPath, '--port', '0'], { env: { SY_MASTER: MASTER, SY_SPOOL_DIR: spoolDir, ...options.env } });
+  const banner = /listening on http:\/\/127\.0\.0\.1:(\d+)/;
+  const port = Number(banner.exec(await proc.waitFor(banner, 30_000))?.[1]);
   return { name, url: `http://127.0.0.1:${port}`, port, spoolDir, proc };
 }
 
