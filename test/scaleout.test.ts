@@ -134,6 +134,22 @@ await describeWithPostgresAndRedis('scale-out: three replicas on PostgreSQL and 
     expect(status.json.spend_usd as number).toBeLessThanOrEqual(budgetUsd + 1e-12);
   });
 
+  it('a concurrency limit of 4 holds across the replicas', async () => {
+    const [a, b, c] = replicas;
+    const created = await admin(a.url, 'POST', 'keys', { name: 'four-at-a-time', limits: { max_concurrency: 4 } });
+    const secret = created.json.key as string;
+    for (const r of [b, c]) await within(1000, async () => (await call(r.url, 'GET', '/v1/models', secret)).status === 200, `key on ${r.name}`);
+    // Twelve one-second streams at once, four per replica: only four may run anywhere.
+    const replies = await Promise.all(Array.from({ length: 12 }, (_, i) => chat(replicas[i % 3].url, secret, { model: 'slow', stream: true })));
+    const admitted = replies.filter((r) => r.status === 200);
+    const refused = replies.filter((r) => r.status === 429 && errorCode(r) === 'concurrency_limit_exceeded');
+    expect(admitted.length).toBeLessThanOrEqual(4);
+    expect(admitted.length).toBeGreaterThan(0);
+    expect(admitted.length + refused.length).toBe(12);
+    // The slots came back: the next one is admitted.
+    expect((await chat(b.url, secret)).status).toBe(200);
+  });
+
   it('a key revoked through replica A is refused by B and C within one second', async () => {
     const [a, b, c] = replicas;
     const created = await admin(a.url, 'POST', 'keys', { name: 'to-revoke' });
