@@ -120,9 +120,9 @@ await describeWithPostgresAndRedis('scale-out failure behaviour', () => {
 
       redis.start();
       await waitForRedis(port);
-      await within(8000, async () => errorCode(await chat(local.url, doomedKey)) === 'revoked_api_key', 'revocation caught up after reconnect');
       const recoveredIn = await within(8000, async () => (await chat(closed.url, limitedKey)).status === 200, 'fail_closed replica recovers');
-      expect(recoveredIn).toBeLessThan(8000);
+      console.info(`[scaleout] fail_closed replica serving again ${Math.round(recoveredIn)} ms after Redis answered`);
+      await within(8000, async () => errorCode(await chat(local.url, doomedKey)) === 'revoked_api_key', 'revocation caught up after reconnect');
       expect((await chat(local.url, limitedKey)).status).toBe(200);
       expect(await stopReplica(closed)).toBe(0);
       expect(await stopReplica(local)).toBe(0);
@@ -156,10 +156,11 @@ await describeWithPostgresAndRedis('scale-out failure behaviour', () => {
       expect(acked.size).toBe(100);
 
       await proxy.up();
-      await within(15_000, async () => {
+      const replayedIn = await within(15_000, async () => {
         const stored = await storedRequestIds(scope.pool);
         return [...acked].every((id) => stored.has(id));
       }, 'spooled usage replayed into PostgreSQL');
+      console.info(`[scaleout] spooled usage replayed ${Math.round(replayedIn)} ms after PostgreSQL came back`);
       expect(await stopReplica(replica)).toBe(0);
       const stored = await storedRequestIds(scope.pool);
       expect([...acked].filter((id) => !stored.has(id))).toEqual([]);
