@@ -31,6 +31,7 @@ let scope: ClusterScope;
 let sim: SimServer;
 let flaky: SimServer;
 let slow: SimServer;
+let locked: SimServer;
 let configPath: string;
 let configText: string;
 let replicas: Replica[] = [];
@@ -44,6 +45,11 @@ function models(extra = ''): string {
       - { provider: flaky, model: gpt-4o-mini, priority: 0 }
       - { provider: sim, model: gpt-4o-mini, priority: 1 }
   - { name: slow, deployments: [ { provider: slow, model: gpt-4o-mini } ] }
+  - name: guarded
+    strategy: cost
+    deployments:
+      - { provider: locked, model: gpt-4o-mini, priority: 0 }
+      - { provider: sim, model: gpt-4o-mini, priority: 1 }
 ${extra}`;
 }
 
@@ -57,9 +63,13 @@ await describeWithPostgresAndRedis('scale-out: three replicas on PostgreSQL and 
     // Streams that last about a second, to be in flight when a replica gets SIGTERM.
     slow = createSimulator('openai', { outputTokens: 20, tokensPerSecond: 20 });
     const slowUrl = (await slow.listen(0, '127.0.0.1')).url;
+    // Rejects the gateway's credential: the first 401 forces its circuit open.
+    locked = createSimulator('openai', { apiKey: 'not-the-configured-key' });
+    const lockedUrl = (await locked.listen(0, '127.0.0.1')).url;
     const providers = `  - { name: sim, type: openai, base_url: "${simUrl}/v1", api_key: k }
   - { name: flaky, type: openai, base_url: "${flakyUrl}/v1", api_key: k }
-  - { name: slow, type: openai, base_url: "${slowUrl}/v1", api_key: k }`;
+  - { name: slow, type: openai, base_url: "${slowUrl}/v1", api_key: k }
+  - { name: locked, type: openai, base_url: "${lockedUrl}/v1", api_key: k }`;
     configText = clusterConfig({ scope, providers, models: models() });
     configPath = writeConfig(scope, 'switchyard.yaml', configText);
     // Started together, as a Deployment's pods are: migrations and the default org must not race.
@@ -71,6 +81,7 @@ await describeWithPostgresAndRedis('scale-out: three replicas on PostgreSQL and 
     await sim?.close();
     await flaky?.close();
     await slow?.close();
+    await locked?.close();
     await scope?.cleanup();
     if (Object.keys(measured).length > 0) console.info('[scaleout] measured', measured);
   });
@@ -215,6 +226,26 @@ await describeWithPostgresAndRedis('scale-out: three replicas on PostgreSQL and 
     }
     // B and C never tried the rate-limited provider themselves.
     expect(flaky.received.length).toBe(flakyCalls);
+  });
+
+  it('a circuit opened on replica A (the provider rejected our credential) is open on B and C', async () => {
+    const [a, b, c] = replicas;
+    const first = await chat(a.url, MASTER, { model: 'guarded' });
+    expect(first.status).toBe(200);
+    expect(first.headers['x-switchyard-provider']).toBe('sim');
+    const lockedCalls = locked.received.length;
+    expect(lockedCalls).toBeGreaterThan(0);
+    for (const r of [b, c]) {
+      await within(1000, async () => {
+        const plan = await call(r.url, 'POST', '/v1/route/explain', MASTER, { model: 'guarded', messages: [{ role: 'user', content: 'hi' }] });
+        const body = JSON.parse(plan.body) as { groups: Array<{ candidates: Array<{ provider: string; health: { state: string } }> }> };
+        return body.groups[0].candidates.some((cand) => cand.provider === 'locked' && cand.health.state === 'open');
+      }, `open circuit on ${r.name}`);
+      const reply = await chat(r.url, MASTER, { model: 'guarded' });
+      expect(reply.status).toBe(200);
+      expect(reply.headers['x-switchyard-attempts']).toBe('1');
+    }
+    expect(locked.received.length).toBe(lockedCalls);
   });
 
   it('SIGHUP on replica A makes every replica re-read its config within one second', async () => {
