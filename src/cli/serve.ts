@@ -11,7 +11,13 @@ import { GovernanceRuntime } from '../governance/runtime.ts';
 import { GovernanceService } from '../governance/service.ts';
 import { Gateway } from '../server/gateway.ts';
 import { openPostgresGovernanceStore, openSqliteGovernanceStore } from '../store/governance/open.ts';
-import { openDatabase } from '../store/sqlite/database.ts';
+import { Cluster } from '../cluster/cluster.ts';
+import { openPostgresUsage } from '../cluster/usage.ts';
+import { GatewayError } from '../core/errors.ts';
+import { GovernanceConflictError } from '../store/governance/errors.ts';
+import type { GovernanceStore } from '../governance/types.ts';
+import { openDatabase, type SqliteDatabase } from '../store/sqlite/database.ts';
+import type { UsageSink } from '../usage/record.ts';
 import { SqliteUsageSink } from '../store/sqlite/usage-sink.ts';
 import { openResponseStore } from '../store/responses/open.ts';
 import { startDemoProviders, type DemoProviders } from './demo.ts';
@@ -52,6 +58,23 @@ async function reconcile(service: GovernanceService, config: SwitchyardConfig, l
   const result = await reconcileDeclared(service, { teams: config.teams, keys: config.keys }, 'config');
   for (const warning of result.warnings) logger.warn(warning);
   logger.info({ created: result.created.length, updated: result.updated.length, revoked: result.revoked.length }, 'declared teams and keys reconciled');
+}
+
+/**
+ * Replicas starting together reconcile the same declarations: one that loses a race (the row exists
+ * now) refreshes its directory from the store and tries again, finding nothing left to do.
+ */
+async function reconcileShared(service: GovernanceService, config: SwitchyardConfig, logger: Logger, cluster: Cluster): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await reconcile(service, config, logger);
+    } catch (err) {
+      const conflict = err instanceof GovernanceConflictError || (err instanceof GatewayError && err.status === 409);
+      if (!conflict || attempt >= 3) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      await cluster.refreshDirectory();
+    }
+  }
 }
 
 export async function serve(options: ServeOptions): Promise<void> {
@@ -100,36 +123,90 @@ export async function serve(options: ServeOptions): Promise<void> {
   }
   config = { ...config, server };
 
-  const db = openDatabase(config.storage.sqlite);
-  const usageSink = new SqliteUsageSink(db);
-  const governanceStore = config.storage.postgres ? openPostgresGovernanceStore(config.storage.postgres) : openSqliteGovernanceStore(db);
-  const governance = await GovernanceRuntime.open({ store: governanceStore, config: config.governance, masterKey: server.master_key, logger });
+  const { postgres, redis } = config.storage;
+  if (redis && !postgres) {
+    process.stderr.write('storage.redis needs storage.postgres as well: replicas that share limits must share keys and usage (see docs/deployment.md)\n');
+    process.exit(2);
+  }
+  let cluster: Cluster | undefined;
+  let db: SqliteDatabase | undefined;
+  let usageSink: UsageSink;
+  let governanceStore: GovernanceStore;
+  if (postgres && redis) {
+    // Multi-replica mode: see docs/deployment.md.
+    cluster = await Cluster.open({ postgres, redis, config: config.cluster, logger });
+    usageSink = cluster.usage;
+    governanceStore = cluster.store;
+  } else if (postgres) {
+    // One replica on PostgreSQL: shared store, in-process limits.
+    const schema = config.cluster.postgres_schema;
+    usageSink = await openPostgresUsage(postgres, config.cluster, logger);
+    governanceStore = openPostgresGovernanceStore(postgres, schema !== undefined ? { schema } : {});
+  } else {
+    db = openDatabase(config.storage.sqlite);
+    usageSink = new SqliteUsageSink(db);
+    governanceStore = openSqliteGovernanceStore(db);
+  }
+  const governance = await GovernanceRuntime.open({
+    store: governanceStore,
+    config: config.governance,
+    masterKey: server.master_key,
+    logger,
+    ...(cluster && { counters: cluster.countersFor }),
+  });
   const service = new GovernanceService({ store: governance.store, directory: governance.directory, counters: governance.counters });
   await service.ensureDefaultOrg({ timezone: config.governance.timezone });
-  await reconcile(service, config, logger);
   const responses = await openResponseStore({ sqlite: db, postgres: config.storage.postgres, env: process.env, logger });
   const redisUrl = config.storage.redis;
   const cacheStore = openCacheStore(config, { db, redis: redisUrl ? () => connectRedis(redisUrl, { connectionName: 'switchyard-cache' }) : undefined });
-  const gateway = new Gateway({ config, usageSink, logger, governance, admin: new AdminApi(service, governance.resolver), responses, cacheStore });
+  const gateway = new Gateway({
+    config,
+    usageSink,
+    logger,
+    governance,
+    admin: new AdminApi(service, governance.resolver),
+    responses,
+    cacheStore,
+    ...(cluster && { onHealthChange: cluster.onHealthChange }),
+  });
   for (const warning of registryWarnings(gateway.registry)) logger.warn(warning);
+
+  /** Re-reads the config file and swaps it in; in-flight requests finish on the old snapshot. */
+  const reloadConfig = async (): Promise<void> => {
+    if (!options.config) return;
+    const next = readConfig(options.config);
+    const merged = { ...next, server: { ...next.server, port: server.port, host: server.host, master_key: next.server.master_key ?? server.master_key } };
+    gateway.reload(merged);
+    gateway.admin = new AdminApi(service, governance.resolver);
+    await (cluster ? reconcileShared(service, merged, logger, cluster) : reconcile(service, merged, logger));
+    logger.info({ config: options.config }, 'configuration reloaded');
+  };
+  if (cluster) {
+    await cluster.attach({ directory: governance.directory, health: gateway.health, reloadConfig, reseed: () => governance.reseed() });
+    await reconcileShared(service, config, logger, cluster);
+  } else {
+    await reconcile(service, config, logger);
+  }
+
   const { url } = await gateway.listen(server.port, server.host);
+  const store = cluster
+    ? `PostgreSQL + Redis (multi-replica; replica ${cluster.replicaId}, Redis failure mode ${config.cluster.redis_failure})`
+    : config.storage.postgres
+      ? 'PostgreSQL (single replica: limits are held in this process)'
+      : config.storage.sqlite;
   banner([
     `Switchyard gateway listening on ${url}`,
     `  OpenAI-compatible:    ${url}/v1   (chat/completions, responses, embeddings, models)`,
     `  Anthropic-compatible: ${url}      (/v1/messages)`,
-    `  Store: ${config.storage.sqlite}`,
+    `  Store: ${store}`,
     ...notes,
   ]);
 
   process.on('SIGHUP', async () => {
-    if (!options.config) return;
     try {
-      const next = readConfig(options.config);
-      const merged = { ...next, server: { ...next.server, port: server.port, host: server.host, master_key: next.server.master_key ?? server.master_key } };
-      gateway.reload(merged);
-      gateway.admin = new AdminApi(service, governance.resolver);
-      await reconcile(service, merged, logger);
-      logger.info({ config: options.config }, 'configuration reloaded');
+      await reloadConfig();
+      // Every other replica re-reads its own copy of the config (same ConfigMap).
+      cluster?.broadcastReload();
     } catch (err) {
       logger.error({ err: err instanceof Error ? err.message : String(err) }, 'reload failed; keeping the previous configuration');
     }
@@ -139,9 +216,17 @@ export async function serve(options: ServeOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'draining in-flight requests');
-    await gateway.close();
-    for (const sim of demo?.simulators ?? []) await sim.close();
-    db.close();
+    try {
+      // Stops accepting, finishes in-flight requests and streams, flushes usage and spend.
+      await gateway.close(config.cluster.drain_timeout_ms);
+      await cluster?.close();
+      for (const sim of demo?.simulators ?? []) await sim.close();
+      db?.close();
+    } catch (err) {
+      logger.error({ err: err instanceof Error ? err.message : String(err) }, 'shutdown did not complete cleanly');
+      process.exit(1);
+    }
+    logger.info({ signal }, 'stopped');
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -10,6 +10,7 @@ import {
   SERVER_DEFAULTS,
 } from './defaults.ts';
 import { formatPath } from './errors.ts';
+import { clusterSchema } from './cluster-schema.ts';
 import { governanceSchema, keyDeclSchema, teamDeclSchema } from './governance-schema.ts';
 import { balancerSchema, modelTimeoutsSchema, routingSchema, strategySchema } from './routing-schema.ts';
 import { closestMatch } from './suggest.ts';
@@ -151,6 +152,7 @@ const configShape = {
   keys: z.array(keyDeclSchema).default(() => []),
   routing: routingSchema.prefault({}),
   governance: governanceSchema.prefault({}),
+  cluster: clusterSchema.prefault({}),
   usage: z.unknown().optional(),
   cache: cacheSchema.prefault({}),
 };

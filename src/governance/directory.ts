@@ -5,6 +5,10 @@ import type { ApiKey, Budget, BudgetScope, GovernanceStore, Org, Team, User } fr
 
 export const DEFAULT_ORG_ID = 'org_default';
 
+export type DirectoryEntity = 'key' | 'team' | 'user' | 'org' | 'budget';
+/** Told about every change, after it is applied (multi-replica mode publishes them to the others). */
+export type DirectoryChangeListener = (entity: DirectoryEntity, id: string, op: 'put' | 'remove') => void;
+
 export class GovernanceDirectory {
   readonly orgs = new Map<string, Org>();
   readonly teams = new Map<string, Team>();
@@ -15,6 +19,7 @@ export class GovernanceDirectory {
   readonly budgets = new Map<string, Budget>();
   /** Bumped on every change, so derived caches (principals) know when to rebuild. */
   version = 0;
+  onChange: DirectoryChangeListener | undefined;
 
   static async load(store: GovernanceStore): Promise<GovernanceDirectory> {
     const directory = new GovernanceDirectory();
@@ -49,26 +54,31 @@ export class GovernanceDirectory {
   putOrg(org: Org): void {
     this.orgs.set(org.id, org);
     this.version++;
+    this.onChange?.('org', org.id, 'put');
   }
 
   putTeam(team: Team): void {
     this.teams.set(team.id, team);
     this.version++;
+    this.onChange?.('team', team.id, 'put');
   }
 
   removeTeam(id: string): void {
     this.teams.delete(id);
     this.version++;
+    this.onChange?.('team', id, 'remove');
   }
 
   putUser(user: User): void {
     this.users.set(user.id, user);
     this.version++;
+    this.onChange?.('user', user.id, 'put');
   }
 
   removeUser(id: string): void {
     this.users.delete(id);
     this.version++;
+    this.onChange?.('user', id, 'remove');
   }
 
   putKey(key: ApiKey): void {
@@ -77,26 +87,33 @@ export class GovernanceDirectory {
     this.keys.set(key.id, key);
     this.keysByHash.set(key.hash, key);
     this.version++;
+    this.onChange?.('key', key.id, 'put');
   }
 
   putBudget(budget: Budget): void {
-    this.removeBudget(budget.id);
+    this.dropBudget(budget.id);
     this.budgets.set(budget.id, budget);
     const slot = `${budget.scope}:${budget.scopeId}`;
     const list = this.budgetsByScope.get(slot);
     if (list) list.push(budget);
     else this.budgetsByScope.set(slot, [budget]);
     this.version++;
+    this.onChange?.('budget', budget.id, 'put');
   }
 
   removeBudget(id: string): void {
+    if (this.dropBudget(id)) this.onChange?.('budget', id, 'remove');
+  }
+
+  private dropBudget(id: string): boolean {
     const existing = this.budgets.get(id);
-    if (!existing) return;
+    if (!existing) return false;
     this.budgets.delete(id);
     const slot = `${existing.scope}:${existing.scopeId}`;
     const list = (this.budgetsByScope.get(slot) ?? []).filter((b) => b.id !== id);
     if (list.length > 0) this.budgetsByScope.set(slot, list);
     else this.budgetsByScope.delete(slot);
     this.version++;
+    return true;
   }
 }

@@ -4,11 +4,12 @@
 import type { Logger } from 'pino';
 import type { GovernanceConfig } from '../config/governance-schema.ts';
 import { BudgetEngine, type AlertLedger } from './budget-engine.ts';
-import { InMemoryCounters, type Counters, type SpendEntry } from './counters.ts';
+import { InMemoryCounters, type Counters, type SpendEntry, type SpendSink } from './counters.ts';
 import { DEFAULT_ORG_ID, GovernanceDirectory } from './directory.ts';
 import { periodWindow } from './periods.ts';
 import { PrincipalResolver } from './principal.ts';
 import { RateLimiter } from './rate-limits.ts';
+import { GovernanceConflictError } from '../store/governance/errors.ts';
 import type { GovernanceStore } from './types.ts';
 import { WebhookDispatcher } from './webhooks.ts';
 
@@ -16,8 +17,11 @@ export interface GovernanceRuntimeOptions {
   store: GovernanceStore;
   config: GovernanceConfig;
   masterKey: string | undefined;
-  /** Shared counters (Redis) for many replicas; in-process by default. */
-  counters?: Counters;
+  /**
+   * Shared counters (Redis) for many replicas; in-process by default. A function receives the sink
+   * that queues settled spend for the store.
+   */
+  counters?: Counters | ((onSettle: SpendSink) => Counters);
   logger?: Logger;
   /** How often settled spend and key last-used times are written (ms). */
   flushIntervalMs?: number;
@@ -41,7 +45,8 @@ export class GovernanceRuntime {
     private readonly options: GovernanceRuntimeOptions,
   ) {
     this.config = options.config;
-    this.counters = options.counters ?? new InMemoryCounters({ onSettle: (entries) => this.pendingSpend.push(...entries) });
+    const onSettle: SpendSink = (entries) => this.pendingSpend.push(...entries);
+    this.counters = typeof options.counters === 'function' ? options.counters(onSettle) : (options.counters ?? new InMemoryCounters({ onSettle }));
     this.limiter = new RateLimiter(this.counters);
     this.budgets = new BudgetEngine({
       counters: this.counters,
@@ -58,7 +63,12 @@ export class GovernanceRuntime {
   static async open(options: GovernanceRuntimeOptions): Promise<GovernanceRuntime> {
     await options.store.migrate();
     if ((await options.store.listOrgs()).length === 0) {
-      await options.store.createOrg({ id: DEFAULT_ORG_ID, name: 'default', timezone: options.config.timezone, createdAt: Date.now() });
+      try {
+        await options.store.createOrg({ id: DEFAULT_ORG_ID, name: 'default', timezone: options.config.timezone, createdAt: Date.now() });
+      } catch (err) {
+        // Another replica starting at the same time created it first.
+        if (!(err instanceof GovernanceConflictError)) throw err;
+      }
     }
     const directory = await GovernanceDirectory.load(options.store);
     const runtime = new GovernanceRuntime(options.store, directory, options);
@@ -111,6 +121,11 @@ export class GovernanceRuntime {
       for (const [id, at] of touched) if (!this.lastUsed.has(id)) this.lastUsed.set(id, at);
       this.options.logger?.warn({ err: String(err) }, 'governance batch write failed; will retry');
     }
+  }
+
+  /** Seeds the counters again from the store (shared counters after a Redis reconnect; set-if-absent). */
+  reseed(now = Date.now()): Promise<void> {
+    return this.seedSpend(now);
   }
 
   /** Loads every budget's current-period spend into the counters. */

@@ -259,6 +259,7 @@ export class CompletionService {
       if (governance) await settle(governance, admitted, cost, usage.total_tokens, Date.now());
       const held = state.dialect.finalize && !outcome.error && !outcome.clientAbandoned ? await state.dialect.finalize() : '';
       if (held && !res.destroyed) res.write(held);
+      await this.durable();
       if (!res.destroyed) {
         res.addTrailers({ 'x-switchyard-cost-usd': formatCost(cost) });
         res.end();
@@ -292,6 +293,7 @@ export class CompletionService {
     const cost = this.finish(record, state, executor.attempts, deployment, usage, routed);
     if (governance) await settle(governance, admitted, cost, usage.total_tokens, now);
     cacheTicket?.store(value.completion.usage ? value.completion : { ...value.completion, usage }, deployment);
+    await this.durable();
     const text = value.raw ?? JSON.stringify(state.dialect.renderChat(value.completion));
     if (state.dialect.finalize) await state.dialect.finalize();
     sendJson(res, 200, text, this.headers(deployment, executor.attempts, plan, cost, extraHeaders));
@@ -375,6 +377,7 @@ export class CompletionService {
     const usage: Usage = { prompt_tokens: result.value.usage.prompt_tokens, completion_tokens: 0, total_tokens: result.value.usage.total_tokens };
     const cost = this.finish(record, state, executor.attempts, deployment, usage);
     if (governance) await settle(governance, admitted, cost, usage.total_tokens, Date.now());
+    await this.durable();
     sendJson(res, 200, result.value, this.headers(deployment, executor.attempts, plan, cost, admitted?.headers));
   }
 
@@ -414,6 +417,12 @@ export class CompletionService {
     record.latencyMs = performance.now() - state.startedAt;
     if (routed.req.stream) record.ttftMs = record.latencyMs;
     this.deps.usage.record(record);
+  }
+
+  /** A completed response is acknowledged only once its usage record would survive a crash (multi-replica journal). */
+  private async durable(): Promise<void> {
+    const pending = this.deps.usage.durable?.();
+    if (pending) await pending;
   }
 
   /** Records a request that failed before any response was committed, and releases what it held. */

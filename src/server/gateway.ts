@@ -11,7 +11,7 @@ import { anthropicDialect } from '../dialects/anthropic/index.ts';
 import { openaiDialect } from '../dialects/openai/index.ts';
 import { UpstreamPools } from '../providers/upstream.ts';
 import { clientFacingError } from '../routing/executor.ts';
-import { HealthRegistry } from '../routing/health/index.ts';
+import { HealthRegistry, type HealthChangeListener } from '../routing/health/index.ts';
 import { ActiveProber } from '../routing/probes.ts';
 import type { ModelGroup, Registry } from '../routing/registry.ts';
 import type { UsageSink } from '../usage/record.ts';
@@ -64,6 +64,8 @@ export interface GatewayOptions {
   responses?: ResponseStore;
   /** The response cache's backend (outlives reloads; closed with the gateway). Default: in memory when `cache.enabled`. */
   cacheStore?: CacheStore;
+  /** Every local circuit or cool-down change (multi-replica mode shares them with the other replicas). */
+  onHealthChange?: HealthChangeListener;
 }
 
 const noopSink: UsageSink = { record() {}, async flush() {}, async close() {} };
@@ -71,7 +73,7 @@ const noopSink: UsageSink = { record() {}, async flush() {}, async close() {} };
 export class Gateway {
   readonly server: Server;
   readonly pools = new UpstreamPools();
-  readonly health = new HealthRegistry();
+  readonly health: HealthRegistry;
   readonly feedback = new FeedbackBook();
   private snapshot: Snapshot;
   private readonly catalog: Catalog;
@@ -94,6 +96,7 @@ export class Gateway {
     this.governance = options.governance;
     this.admin = options.admin;
     this.cacheStore = options.cacheStore;
+    this.health = new HealthRegistry({}, options.onHealthChange);
     this.snapshot = this.buildSnapshot(options.config, undefined);
     this.completions = new CompletionService({ pools: this.pools, health: this.health, usage: this.usage, governance: () => this.governance, feedback: this.feedback, cache: () => this.snapshot.cache });
     this.responseStore = options.responses ?? new ResponseStore();

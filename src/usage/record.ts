@@ -47,6 +47,11 @@ export interface UsageRecord {
 /** Accepts records on the request path without blocking it; writes happen in batches elsewhere. */
 export interface UsageSink {
   record(record: UsageRecord): void;
+  /**
+   * Optional: resolves once every record passed so far would survive a crash of this process
+   * (undefined when it already would). Awaited before a response's last bytes go out.
+   */
+  durable?(): Promise<void> | undefined;
   flush(): Promise<void>;
   close(): Promise<void>;
 }

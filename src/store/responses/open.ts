@@ -7,7 +7,8 @@ import { SqliteResponseBackend } from './sqlite.ts';
 import { DEFAULT_RESPONSE_TTL_MS, ResponseStore } from './store.ts';
 
 export interface OpenResponseStoreOptions {
-  sqlite: SqliteDatabase;
+  /** Required unless `postgres` is given. */
+  sqlite?: SqliteDatabase;
   postgres?: string;
   env: NodeJS.ProcessEnv;
   logger?: Logger;
@@ -31,8 +32,10 @@ export async function openResponseStore(options: OpenResponseStoreOptions): Prom
     const postgres = new PostgresResponseBackend({ url: options.postgres });
     await postgres.migrate();
     backend = postgres;
-  } else {
+  } else if (options.sqlite) {
     backend = new SqliteResponseBackend(options.sqlite);
+  } else {
+    throw new Error('the response store needs a SQLite database or a PostgreSQL URL');
   }
   return new ResponseStore(backend, {
     ttlMs,
