@@ -14,6 +14,8 @@ import { openPostgresGovernanceStore, openSqliteGovernanceStore } from '../store
 import { openDatabase } from '../store/sqlite/database.ts';
 import { SqliteUsageSink } from '../store/sqlite/usage-sink.ts';
 import { startDemoProviders, type DemoProviders } from './demo.ts';
+import { ReplayRunner } from '../replay/runner.ts';
+import { SqliteUsageSource } from '../replay/sqlite-source.ts';
 
 export interface ServeOptions {
   config?: string;
@@ -104,7 +106,9 @@ export async function serve(options: ServeOptions): Promise<void> {
   const service = new GovernanceService({ store: governance.store, directory: governance.directory, counters: governance.counters });
   await service.ensureDefaultOrg({ timezone: config.governance.timezone });
   await reconcile(service, config, logger);
-  const gateway = new Gateway({ config, usageSink, logger, governance, admin: new AdminApi(service, governance.resolver) });
+  // Usage is written to the SQLite database above, so replay reads it there.
+  const replay = new ReplayRunner({ config: () => gateway.config, source: SqliteUsageSource.over(db) });
+  const gateway: Gateway = new Gateway({ config, usageSink, logger, governance, admin: new AdminApi(service, governance.resolver, { replay }) });
   for (const warning of registryWarnings(gateway.registry)) logger.warn(warning);
   const { url } = await gateway.listen(server.port, server.host);
   banner([
@@ -121,7 +125,7 @@ export async function serve(options: ServeOptions): Promise<void> {
       const next = readConfig(options.config);
       const merged = { ...next, server: { ...next.server, port: server.port, host: server.host, master_key: next.server.master_key ?? server.master_key } };
       gateway.reload(merged);
-      gateway.admin = new AdminApi(service, governance.resolver);
+      gateway.admin = new AdminApi(service, governance.resolver, { replay });
       await reconcile(service, merged, logger);
       logger.info({ config: options.config }, 'configuration reloaded');
     } catch (err) {
