@@ -13,6 +13,7 @@ import { Gateway } from '../server/gateway.ts';
 import { openPostgresGovernanceStore, openSqliteGovernanceStore } from '../store/governance/open.ts';
 import { openDatabase } from '../store/sqlite/database.ts';
 import { SqliteUsageSink } from '../store/sqlite/usage-sink.ts';
+import { SqliteFeedbackStore } from '../store/sqlite/feedback-store.ts';
 import { startDemoProviders, type DemoProviders } from './demo.ts';
 import { ReplayRunner } from '../replay/runner.ts';
 import { SqliteUsageSource } from '../replay/sqlite-source.ts';
@@ -108,7 +109,14 @@ export async function serve(options: ServeOptions): Promise<void> {
   await reconcile(service, config, logger);
   // Usage is written to the SQLite database above, so replay reads it there.
   const replay = new ReplayRunner({ config: () => gateway.config, source: SqliteUsageSource.over(db) });
-  const gateway: Gateway = new Gateway({ config, usageSink, logger, governance, admin: new AdminApi(service, governance.resolver, { replay }) });
+  const gateway: Gateway = new Gateway({
+    config,
+    usageSink,
+    logger,
+    governance,
+    admin: new AdminApi(service, governance.resolver, { replay }),
+    feedbackStore: new SqliteFeedbackStore(db),
+  });
   for (const warning of registryWarnings(gateway.registry)) logger.warn(warning);
   const { url } = await gateway.listen(server.port, server.host);
   banner([

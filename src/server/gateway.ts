@@ -24,7 +24,7 @@ import { CompletionService, type RequestState } from './completions.ts';
 import { parseJsonBody, readBody, sendJson } from './http.ts';
 import { z } from 'zod';
 import { zodToBadRequest } from '../dialects/openai/request.ts';
-import { FeedbackBook } from '../routing/feedback.ts';
+import { FeedbackBook, type FeedbackStore } from '../routing/feedback.ts';
 
 const feedbackSchema = z.strictObject({
   request_id: z.string().min(1).max(200),
@@ -53,6 +53,8 @@ export interface GatewayOptions {
   /** Virtual keys, budgets, rate limits and policies; without it only the master key is accepted. */
   governance?: GovernanceRuntime;
   admin?: AdminHandler;
+  /** Keeps auto-routing feedback aggregates across restarts (the SQLite usage database). */
+  feedbackStore?: FeedbackStore;
 }
 
 const noopSink: UsageSink = { record() {}, async flush() {}, async close() {} };
@@ -61,7 +63,7 @@ export class Gateway {
   readonly server: Server;
   readonly pools = new UpstreamPools();
   readonly health = new HealthRegistry();
-  readonly feedback = new FeedbackBook();
+  readonly feedback: FeedbackBook;
   private snapshot: Snapshot;
   private readonly catalog: Catalog;
   private readonly usage: UsageSink;
@@ -79,6 +81,10 @@ export class Gateway {
     this.logger = options.logger;
     this.governance = options.governance;
     this.admin = options.admin;
+    this.feedback = new FeedbackBook(undefined, {
+      store: options.feedbackStore,
+      onError: (err) => this.logger?.error({ err: err.message }, 'writing feedback aggregates failed; retrying'),
+    });
     this.snapshot = this.buildSnapshot(options.config, undefined);
     this.completions = new CompletionService({ pools: this.pools, health: this.health, usage: this.usage, governance: () => this.governance, feedback: this.feedback });
     this.prober = new ActiveProber(this.pools, this.health, () => this.snapshot.routing);
@@ -133,6 +139,7 @@ export class Gateway {
     this.server.closeAllConnections();
     await closed;
     await this.usage.close();
+    this.feedback.close();
     await this.governance?.close();
     await this.pools.close();
   }
