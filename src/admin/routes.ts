@@ -20,6 +20,9 @@ import {
 } from '../governance/service.ts';
 import type { AccessPolicy } from '../governance/types.ts';
 import * as s from './schemas.ts';
+import { adminReplay } from '../replay/admin.ts';
+import type { ReplayRunner } from '../replay/runner.ts';
+import { replayBody, replayResponse } from '../replay/schema.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -39,6 +42,8 @@ export interface RouteCall {
   query: Readonly<Record<string, string>>;
   /** Parsed JSON; undefined when the request had no body. */
   body: unknown;
+  /** Policy replay over the usage store; undefined when the gateway has none. */
+  replay?: ReplayRunner;
 }
 
 export interface RouteContext<Q, B> extends Omit<RouteCall, 'query' | 'body'> {
@@ -99,7 +104,7 @@ function route<Q extends z.ZodType = typeof s.noQuery, B extends z.ZodType | und
       const query = validate(querySchema, call.query, 'query') as z.output<Q>;
       // A body-less POST (rotate, membership) is an empty object: the schema decides what is required.
       const body = (bodySchema ? validate(bodySchema, call.body ?? {}, 'body') : undefined) as B extends z.ZodType ? z.output<B> : undefined;
-      return spec.handle({ service: call.service, actor: call.actor, keyId: call.keyId, params: call.params, query, body });
+      return spec.handle({ service: call.service, actor: call.actor, keyId: call.keyId, params: call.params, query, body, replay: call.replay });
     },
   };
 }
@@ -673,5 +678,19 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
       });
       return list(entries.map(auditView));
     },
+  }),
+
+  // Policy replay (docs/replay.md)
+  route({
+    method: 'POST',
+    path: '/admin/v1/replay',
+    operationId: 'replayPolicy',
+    summary: 'Estimate what another routing policy would have done with recorded traffic',
+    description: 'Routes the recorded requests of a time window again under the given policy (`routing:` and optionally `models:`) and compares cost, model and tier mix, latency and expected quality. See docs/replay.md.',
+    tag: 'usage',
+    access: ['usage.read.org'],
+    body: replayBody,
+    response: replayResponse,
+    handle: async ({ actor, replay, body }) => adminReplay(actor, replay, body),
   }),
 ];

@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { registerAdminCommands } from './admin.ts';
 import { classify } from './classify.ts';
 import { registerSecretsCommands } from './secrets.ts';
+import { registerReplayCommand } from './replay.ts';
 import { serve } from './serve.ts';
 import { simulate } from './simulate.ts';
 
@@ -80,6 +81,7 @@ export function buildProgram(): Command {
 
   registerAdminCommands(program);
   registerSecretsCommands(program);
+  registerReplayCommand(program);
   return program;
 }
 

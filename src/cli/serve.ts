@@ -23,6 +23,10 @@ import { openResponseStore } from '../store/responses/open.ts';
 import { startDemoProviders, type DemoProviders } from './demo.ts';
 import { openCacheStore } from '../cache/build.ts';
 import { connectRedis } from '../store/redis/connect.ts';
+import { SqliteFeedbackStore } from '../store/sqlite/feedback-store.ts';
+import { ReplayRunner } from '../replay/runner.ts';
+import { SqliteUsageSource } from '../replay/sqlite-source.ts';
+import { PostgresUsageSource } from '../replay/postgres-source.ts';
 
 export interface ServeOptions {
   config?: string;
@@ -159,14 +163,21 @@ export async function serve(options: ServeOptions): Promise<void> {
   const responses = await openResponseStore({ sqlite: db, postgres: config.storage.postgres, env: process.env, logger });
   const redisUrl = config.storage.redis;
   const cacheStore = openCacheStore(config, { db, redis: redisUrl ? () => connectRedis(redisUrl, { connectionName: 'switchyard-cache' }) : undefined });
-  const gateway = new Gateway({
+  // Replay reads recorded traffic where this process writes it.
+  const replaySource = db
+    ? SqliteUsageSource.over(db)
+    : PostgresUsageSource.open(postgres as string, config.cluster.postgres_schema !== undefined ? { schema: config.cluster.postgres_schema } : {});
+  const replay = new ReplayRunner({ config: () => gateway.config, source: replaySource });
+  const adminApi = (): AdminApi => new AdminApi(service, governance.resolver, { replay });
+  const gateway: Gateway = new Gateway({
     config,
     usageSink,
     logger,
     governance,
-    admin: new AdminApi(service, governance.resolver),
+    admin: adminApi(),
     responses,
     cacheStore,
+    ...(db && { feedbackStore: new SqliteFeedbackStore(db) }),
     ...(cluster && { onHealthChange: cluster.onHealthChange }),
   });
   for (const warning of registryWarnings(gateway.registry)) logger.warn(warning);
@@ -177,7 +188,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     const next = readConfig(options.config);
     const merged = { ...next, server: { ...next.server, port: server.port, host: server.host, master_key: next.server.master_key ?? server.master_key } };
     gateway.reload(merged);
-    gateway.admin = new AdminApi(service, governance.resolver);
+    gateway.admin = adminApi();
     await (cluster ? reconcileShared(service, merged, logger, cluster) : reconcile(service, merged, logger));
     logger.info({ config: options.config }, 'configuration reloaded');
   };
@@ -220,6 +231,7 @@ export async function serve(options: ServeOptions): Promise<void> {
       // Stops accepting, finishes in-flight requests and streams, flushes usage and spend.
       await gateway.close(config.cluster.drain_timeout_ms);
       await cluster?.close();
+      await replaySource.close();
       for (const sim of demo?.simulators ?? []) await sim.close();
       db?.close();
     } catch (err) {

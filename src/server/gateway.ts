@@ -24,10 +24,10 @@ import { CompletionService, type RequestState } from './completions.ts';
 import { parseJsonBody, readBody, sendJson } from './http.ts';
 import { z } from 'zod';
 import { zodToBadRequest } from '../dialects/openai/request.ts';
-import { FeedbackBook } from '../routing/feedback.ts';
 import { ResponseStore } from '../store/responses/store.ts';
 import { ResponsesService } from './responses.ts';
 import { configSecrets, redactSecrets, rememberSecrets } from '../secrets/redact.ts';
+import { FeedbackBook, type FeedbackStore } from '../routing/feedback.ts';
 
 const feedbackSchema = z.strictObject({
   request_id: z.string().min(1).max(200),
@@ -66,6 +66,8 @@ export interface GatewayOptions {
   cacheStore?: CacheStore;
   /** Every local circuit or cool-down change (multi-replica mode shares them with the other replicas). */
   onHealthChange?: HealthChangeListener;
+  /** Keeps auto-routing feedback aggregates across restarts (the SQLite usage database). */
+  feedbackStore?: FeedbackStore;
 }
 
 const noopSink: UsageSink = { record() {}, async flush() {}, async close() {} };
@@ -74,7 +76,7 @@ export class Gateway {
   readonly server: Server;
   readonly pools = new UpstreamPools();
   readonly health: HealthRegistry;
-  readonly feedback = new FeedbackBook();
+  readonly feedback: FeedbackBook;
   private snapshot: Snapshot;
   private readonly catalog: Catalog;
   private readonly usage: UsageSink;
@@ -97,6 +99,10 @@ export class Gateway {
     this.admin = options.admin;
     this.cacheStore = options.cacheStore;
     this.health = new HealthRegistry({}, options.onHealthChange);
+    this.feedback = new FeedbackBook(undefined, {
+      store: options.feedbackStore,
+      onError: (err) => this.logger?.error({ err: err.message }, 'writing feedback aggregates failed; retrying'),
+    });
     this.snapshot = this.buildSnapshot(options.config, undefined);
     this.completions = new CompletionService({ pools: this.pools, health: this.health, usage: this.usage, governance: () => this.governance, feedback: this.feedback, cache: () => this.snapshot.cache });
     this.responseStore = options.responses ?? new ResponseStore();
@@ -175,6 +181,7 @@ export class Gateway {
     await this.usage.close();
     await this.responseStore.close();
     await this.cacheStore?.close();
+    this.feedback.close();
     await this.governance?.close();
     await this.pools.close();
   }
