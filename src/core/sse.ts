@@ -38,37 +38,55 @@ export class SseParser {
 
   private drain(final: boolean): SseEvent[] {
     const events: SseEvent[] = [];
-    let start = 0;
     const buf = this.buffer;
+    // Almost every stream ends its lines with LF alone: find them with indexOf instead of a loop.
+    if (buf.indexOf('\r') === -1) {
+      let start = 0;
+      for (let i = buf.indexOf('\n'); i !== -1; i = buf.indexOf('\n', start)) {
+        const event = this.line(buf, start, i);
+        start = i + 1;
+        if (event) events.push(event);
+      }
+      this.buffer = start === 0 ? buf : buf.slice(start);
+      return events;
+    }
+    let start = 0;
     for (let i = 0; i < buf.length; i++) {
       const c = buf.charCodeAt(i);
       if (c !== LF && c !== CR) continue;
       // A lone CR at the very end may be followed by LF in the next push: wait for it.
       if (c === CR && i === buf.length - 1 && !final) break;
-      const line = buf.slice(start, i);
+      const end = i;
       if (c === CR && buf.charCodeAt(i + 1) === LF) i++;
+      const event = this.line(buf, start, end);
       start = i + 1;
-      const event = this.line(line);
       if (event) events.push(event);
     }
     this.buffer = buf.slice(start);
     return events;
   }
 
-  private line(line: string): SseEvent | undefined {
-    if (line.length === 0) {
+  /** Handles the line `buf[start, end)`. */
+  private line(buf: string, start: number, end: number): SseEvent | undefined {
+    if (start === end) {
       if (!this.sawField) return undefined;
-      const event: SseEvent = { event: this.eventName || 'message', data: this.dataLines.join('\n') };
+      const event: SseEvent = { event: this.eventName || 'message', data: this.dataLines.length === 1 ? this.dataLines[0] : this.dataLines.join('\n') };
       if (this.lastId !== undefined) event.id = this.lastId;
       this.reset();
       return event;
     }
-    if (line.charCodeAt(0) === 58 /* : */) return undefined;
+    if (buf.charCodeAt(start) === 58 /* : */) return undefined;
+    this.sawField = true;
+    // The usual line, `data: …`, without slicing out the field name.
+    if (buf.startsWith('data: ', start) && end - start >= 6) {
+      this.dataLines.push(buf.slice(start + 6, end));
+      return undefined;
+    }
+    const line = buf.slice(start, end);
     const colon = line.indexOf(':');
     const field = colon === -1 ? line : line.slice(0, colon);
     let value = colon === -1 ? '' : line.slice(colon + 1);
     if (value.charCodeAt(0) === 32) value = value.slice(1);
-    this.sawField = true;
     if (field === 'data') this.dataLines.push(value);
     else if (field === 'event') this.eventName = value;
     else if (field === 'id') this.lastId = value;

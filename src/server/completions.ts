@@ -10,6 +10,7 @@ import type { DialectName, IngressDialect } from '../dialects/types.ts';
 import { FirstTokenDeadline } from '../providers/deadline.ts';
 import type { UpstreamPools } from '../providers/upstream.ts';
 import { fallbackReason, PlanExecutor, requestLifetime, type Attempt, type AttemptLog } from '../routing/executor.ts';
+import { LinkedAbort } from '../core/abort.ts';
 import type { HealthRegistry } from '../routing/health/index.ts';
 import type { Deployment, ModelGroup } from '../routing/registry.ts';
 import { takeRouteOptions, type RouteOptions } from '../routing/route-options.ts';
@@ -190,8 +191,8 @@ export class CompletionService {
     assertRoutable(routed.plan);
     const { plan, group, options } = routed;
     const timeouts = timeoutsFor(ctx, group);
-    const client = abortOnClose(req, res);
-    const signal = lifetimeUntilClose(client.signal, timeouts.totalMs, res);
+    const client = clientLifetime(req, res, timeouts.totalMs);
+    const signal = client.signal;
     const record = baseRecord(state, routed);
     const execOptions = executorOptions(ctx, this.deps.health, plan.strategy, options);
     const governance = this.deps.governance?.();
@@ -213,7 +214,7 @@ export class CompletionService {
       try {
         ({ value: primed } = await executor.execute());
       } catch (err) {
-        await this.fail(record, state, executor.attempts, err, client.signal.aborted, admitted);
+        await this.fail(record, state, executor.attempts, err, client.clientGone, admitted);
         throw err;
       }
       const deployment = primed.attempt.deployment;
@@ -251,7 +252,7 @@ export class CompletionService {
     try {
       result = await executor.execute();
     } catch (err) {
-      await this.fail(record, state, executor.attempts, err, client.signal.aborted, admitted);
+      await this.fail(record, state, executor.attempts, err, client.clientGone, admitted);
       throw err;
     }
     const { attempt, value } = result;
@@ -489,6 +490,25 @@ function lifetimeUntilClose(client: AbortSignal, totalMs: number, res: ServerRes
   const lifetime = requestLifetime(client, totalMs);
   res.once('close', () => lifetime.dispose());
   return lifetime.signal;
+}
+
+/**
+ * The request's signal in one controller: aborts when the client goes away before the response is
+ * complete (`clientGone`) or when the total timeout passes; its timer is released when the response closes.
+ */
+function clientLifetime(req: IncomingMessage, res: ServerResponse, totalMs: number): { signal: AbortSignal; readonly clientGone: boolean } {
+  const lifetime = new LinkedAbort(undefined, totalMs);
+  const state = { signal: lifetime.signal, clientGone: false };
+  const gone = (): void => {
+    state.clientGone = true;
+    lifetime.abort();
+  };
+  res.once('close', () => {
+    if (!res.writableFinished) gone();
+    lifetime.dispose();
+  });
+  req.once('aborted', gone);
+  return state;
 }
 
 /** An AbortController that fires when the client goes away before the response is complete. */

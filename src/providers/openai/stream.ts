@@ -11,6 +11,16 @@ function carriesError(data: string): boolean {
   return data.startsWith('{"error"') || data.includes('"error":{');
 }
 
+const CONTENT = '"content":"';
+
+/** A delta with text, a tool call or reasoning (an empty `"content":""` opener does not count). */
+function carriesContent(data: string): boolean {
+  const at = data.indexOf(CONTENT);
+  // `"content":""` starts with CONTENT, so it can only occur from `at` on.
+  if (at !== -1 && !data.includes('"content":""', at)) return true;
+  return data.includes('"tool_calls":[') || data.includes('"reasoning_content":"');
+}
+
 function streamError(data: string, provider: string): GatewayError {
   let parsed: unknown;
   try {
@@ -124,11 +134,12 @@ export class OpenAIPassthroughObserver implements PassthroughStreamObserver {
     }
     if (carriesError(data)) throw streamError(data, this.provider);
     if (!this.finished && data.includes('"finish_reason":"')) this.finished = true;
-    if ((data.includes('"content":"') && !data.includes('"content":""')) || data.includes('"tool_calls":[') || data.includes('"reasoning_content":"')) {
+    if (carriesContent(data)) {
       this.started = true;
       this.contentEvents++;
     }
-    if (data.includes('"usage":{')) {
+    // Usage comes last in a chunk; searching from the end finds it (or its absence) in a few bytes.
+    if (data.lastIndexOf('"usage":{') !== -1) {
       try {
         const chunk = JSON.parse(data) as ChatCompletionChunk;
         if (chunk.usage) this.usage = chunk.usage;
