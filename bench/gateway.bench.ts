@@ -243,7 +243,7 @@ async function main(): Promise<void> {
   try {
     // Warm-up: JIT, pools, the key cache.
     for (const target of ['null-proxy', 'switchyard'] as const) {
-      for (const file of [bodyFile, streamFile]) {
+      for (const file of SMOKE ? [bodyFile] : [bodyFile, streamFile]) {
         const r = await wrk(`${procs.origins[target]}/v1/chat/completions`, file, 20, SMOKE ? 1 : 2);
         if (target === 'switchyard') served += r.requests;
       }
