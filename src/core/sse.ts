@@ -9,23 +9,48 @@ export interface SseEvent {
 const LF = 10;
 const CR = 13;
 
+export interface SseParserOptions {
+  /**
+   * Decode bytes as latin1 (one char per byte) instead of UTF-8: cheaper, and enough for a reader
+   * that only searches for ASCII markers; `Buffer.from(text, 'latin1')` gives the bytes back.
+   */
+  latin1?: boolean;
+}
+
 export class SseParser {
-  private readonly decoder = new TextDecoder();
+  private readonly decoder: TextDecoder | undefined;
   private buffer = '';
   private eventName = '';
-  private dataLines: string[] = [];
+  /** The event's data lines so far, joined with LF (most events have one). */
+  private data = '';
+  private hasData = false;
   private lastId: string | undefined;
   private sawField = false;
+  /** Latin1 mode: the first bytes were checked for a byte-order mark. */
+  private started = false;
+
+  constructor(options: SseParserOptions = {}) {
+    this.decoder = options.latin1 ? undefined : new TextDecoder();
+  }
 
   /** Feeds bytes and returns every event completed by them. */
   push(bytes: Uint8Array | string): SseEvent[] {
-    this.buffer += typeof bytes === 'string' ? bytes : this.decoder.decode(bytes, { stream: true });
+    if (typeof bytes === 'string') this.buffer += bytes;
+    else if (this.decoder) this.buffer += this.decoder.decode(bytes, { stream: true });
+    else {
+      this.buffer += Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+      // TextDecoder drops a leading byte-order mark; so must the latin1 path.
+      if (!this.started && this.buffer.length >= 3) {
+        this.started = true;
+        if (this.buffer.startsWith('\xEF\xBB\xBF')) this.buffer = this.buffer.slice(3);
+      }
+    }
     return this.drain(false);
   }
 
   /** Flushes the tail; an event without its terminating blank line is dropped, per the spec. */
   end(): SseEvent[] {
-    this.buffer += this.decoder.decode();
+    if (this.decoder) this.buffer += this.decoder.decode();
     const events = this.drain(true);
     this.reset();
     return events;
@@ -70,7 +95,7 @@ export class SseParser {
   private line(buf: string, start: number, end: number): SseEvent | undefined {
     if (start === end) {
       if (!this.sawField) return undefined;
-      const event: SseEvent = { event: this.eventName || 'message', data: this.dataLines.length === 1 ? this.dataLines[0] : this.dataLines.join('\n') };
+      const event: SseEvent = { event: this.eventName || 'message', data: this.data };
       if (this.lastId !== undefined) event.id = this.lastId;
       this.reset();
       return event;
@@ -79,7 +104,7 @@ export class SseParser {
     this.sawField = true;
     // The usual line, `data: …`, without slicing out the field name.
     if (buf.startsWith('data: ', start) && end - start >= 6) {
-      this.dataLines.push(buf.slice(start + 6, end));
+      this.addData(buf.slice(start + 6, end));
       return undefined;
     }
     const line = buf.slice(start, end);
@@ -87,15 +112,21 @@ export class SseParser {
     const field = colon === -1 ? line : line.slice(0, colon);
     let value = colon === -1 ? '' : line.slice(colon + 1);
     if (value.charCodeAt(0) === 32) value = value.slice(1);
-    if (field === 'data') this.dataLines.push(value);
+    if (field === 'data') this.addData(value);
     else if (field === 'event') this.eventName = value;
     else if (field === 'id') this.lastId = value;
     return undefined;
   }
 
+  private addData(value: string): void {
+    this.data = this.hasData ? `${this.data}\n${value}` : value;
+    this.hasData = true;
+  }
+
   private reset(): void {
     this.eventName = '';
-    this.dataLines = [];
+    this.data = '';
+    this.hasData = false;
     this.sawField = false;
   }
 }

@@ -106,4 +106,19 @@ describe('openai stream decoding', () => {
     expect(out).toContain('[DONE]');
     expect(unasked.usage?.completion_tokens).toBe(1);
   });
+
+  it('passthrough returns non-ASCII text byte for byte and reads error messages as UTF-8', () => {
+    const text =
+      'data: {"choices":[{"index":0,"delta":{"content":"héllo 👋 日本"},"finish_reason":null}]}\n\n' +
+      'data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n' +
+      'data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}}\n\ndata: [DONE]\n\n';
+    const unasked = new OpenAIPassthroughObserver('p', false);
+    const bytes = enc.encode(text);
+    const out = [unasked.push(bytes.subarray(0, 60)), unasked.push(bytes.subarray(60))];
+    unasked.end();
+    expect(Buffer.concat(out.map((o) => (typeof o === 'string' ? Buffer.from(o) : Buffer.from(o)))).toString('utf8')).toBe(text.replace(/data: \{"choices":\[\],"usage".*?\n\n/, ''));
+    expect(unasked.usage?.total_tokens).toBe(7);
+    const failing = new OpenAIPassthroughObserver('p', true);
+    expect(() => failing.push(enc.encode('data: {"error":{"message":"trop de requêtes"}}\n\n'))).toThrowError(/trop de requêtes/);
+  });
 });

@@ -90,7 +90,8 @@ export class OpenAIStreamDecoder implements StreamDecoder {
  * JSON-parsed; the rest are checked with string searches.
  */
 export class OpenAIPassthroughObserver implements PassthroughStreamObserver {
-  private readonly sse = new SseParser();
+  // Latin1: the observer searches for ASCII markers only; the bytes it rewrites are restored exactly.
+  private readonly sse = new SseParser({ latin1: true });
   private done = false;
   private finished = false;
   usage: Usage | undefined;
@@ -113,7 +114,7 @@ export class OpenAIPassthroughObserver implements PassthroughStreamObserver {
       if (this.observeOne(event)) continue;
       out += `data: ${event.data}\n\n`;
     }
-    return out;
+    return out.length === 0 ? out : Buffer.from(out, 'latin1');
   }
 
   end(): void {
@@ -132,7 +133,7 @@ export class OpenAIPassthroughObserver implements PassthroughStreamObserver {
       this.done = true;
       return false;
     }
-    if (carriesError(data)) throw streamError(data, this.provider);
+    if (carriesError(data)) throw streamError(Buffer.from(data, 'latin1').toString('utf8'), this.provider);
     if (!this.finished && data.includes('"finish_reason":"')) this.finished = true;
     if (carriesContent(data)) {
       this.started = true;
