@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ChatRequest } from '../../core/canonical.ts';
 import { GatewayError } from '../../core/errors.ts';
@@ -120,5 +121,32 @@ describe('openai stream decoding', () => {
     expect(unasked.usage?.total_tokens).toBe(7);
     const failing = new OpenAIPassthroughObserver('p', true);
     expect(() => failing.push(enc.encode('data: {"error":{"message":"trop de requêtes"}}\n\n'))).toThrowError(/trop de requêtes/);
+  });
+
+  it('passthrough counts content events, finish and usage exactly as one string search per marker would', () => {
+    const fragment = fc.constantFrom(
+      '"content":"hi"',
+      '"content":""',
+      '"content":null',
+      '"tool_calls":[{"index":0}]',
+      '"reasoning_content":"hmm"',
+      '"finish_reason":"stop"',
+      '"finish_reason":null',
+      '"usage":null',
+      '"note":"\\"content\\":\\"x"',
+    );
+    const event = fc.array(fragment, { maxLength: 5 }).map((parts) => `{"choices":[{"index":0,"delta":{${parts.join(',')}}}]}`);
+    fc.assert(
+      fc.property(fc.array(event, { minLength: 1, maxLength: 8 }), (events) => {
+        const observer = new OpenAIPassthroughObserver('p', true);
+        observer.push(enc.encode(events.map((e) => `data: ${e}\n\n`).join('') + 'data: [DONE]\n\n'));
+        observer.end();
+        const reference = events.filter(
+          (d) => (d.includes('"content":"') && !d.includes('"content":""')) || d.includes('"tool_calls":[') || d.includes('"reasoning_content":"'),
+        ).length;
+        expect(observer.contentEvents).toBe(reference);
+        expect(observer.started).toBe(reference > 0);
+      }),
+    );
   });
 });

@@ -11,15 +11,8 @@ function carriesError(data: string): boolean {
   return data.startsWith('{"error"') || data.includes('"error":{');
 }
 
-const CONTENT = '"content":"';
-
-/** A delta with text, a tool call or reasoning (an empty `"content":""` opener does not count). */
-function carriesContent(data: string): boolean {
-  const at = data.indexOf(CONTENT);
-  // `"content":""` starts with CONTENT, so it can only occur from `at` on.
-  if (at !== -1 && !data.includes('"content":""', at)) return true;
-  return data.includes('"tool_calls":[') || data.includes('"reasoning_content":"');
-}
+/** What the pass-through observer looks for in an event (a JSON key and the start of its value). */
+const MARKERS = /"(error":\{|finish_reason":"|content":"|tool_calls":\[|reasoning_content":"|usage":\{)/g;
 
 function streamError(data: string, provider: string): GatewayError {
   let parsed: unknown;
@@ -133,14 +126,40 @@ export class OpenAIPassthroughObserver implements PassthroughStreamObserver {
       this.done = true;
       return false;
     }
-    if (carriesError(data)) throw streamError(Buffer.from(data, 'latin1').toString('utf8'), this.provider);
-    if (!this.finished && data.includes('"finish_reason":"')) this.finished = true;
-    if (carriesContent(data)) {
+    // One regex pass finds every marker (one string search per marker cost ~5× more per event).
+    let content = false;
+    let emptyContent = false;
+    let otherDelta = false;
+    let usage = false;
+    let error = data.startsWith('{"error"');
+    MARKERS.lastIndex = 0;
+    for (let m = MARKERS.exec(data); m !== null; m = MARKERS.exec(data)) {
+      switch (m[1]) {
+        case 'error":{':
+          error = true;
+          break;
+        case 'finish_reason":"':
+          this.finished = true;
+          break;
+        case 'content":"':
+          if (data.charCodeAt(m.index + m[0].length) === 34 /* " */) emptyContent = true;
+          else content = true;
+          break;
+        case 'usage":{':
+          usage = true;
+          break;
+        default:
+          otherDelta = true;
+      }
+      // Markers may overlap in malformed text: resume right after this one's opening quote.
+      MARKERS.lastIndex = m.index + 1;
+    }
+    if (error) throw streamError(Buffer.from(data, 'latin1').toString('utf8'), this.provider);
+    if ((content && !emptyContent) || otherDelta) {
       this.started = true;
       this.contentEvents++;
     }
-    // Usage comes last in a chunk; searching from the end finds it (or its absence) in a few bytes.
-    if (data.lastIndexOf('"usage":{') !== -1) {
+    if (usage) {
       try {
         const chunk = JSON.parse(data) as ChatCompletionChunk;
         if (chunk.usage) this.usage = chunk.usage;
