@@ -359,18 +359,23 @@ export class CompletionService {
     cost: number | undefined,
     extra?: Record<string, string>,
   ): Record<string, string> {
-    const headers: Record<string, string> = {
-      ...extra,
-      'x-switchyard-provider': deployment.target.endpoint.name,
-      'x-switchyard-model': deployment.target.model,
-      'x-switchyard-deployment': deployment.id,
-      'x-switchyard-strategy': plan.strategy,
-      'x-switchyard-attempts': String(attempts.length),
-    };
+    // Filled key by key: spreading `extra` (built with computed keys) made a slow dictionary copy.
+    const headers: Record<string, string> = {};
+    if (extra) for (const name in extra) headers[name] = extra[name];
+    headers['x-switchyard-provider'] = deployment.target.endpoint.name;
+    headers['x-switchyard-model'] = deployment.target.model;
+    headers['x-switchyard-deployment'] = deployment.id;
+    headers['x-switchyard-strategy'] = plan.strategy;
+    headers['x-switchyard-attempts'] = String(attempts.length);
     if (cost !== undefined) headers['x-switchyard-cost-usd'] = formatCost(cost);
     const reason = fallbackReason(attempts);
     if (reason) headers['x-switchyard-fallback-reason'] = reason;
-    if (attempts.some((a) => a.hedge)) headers['x-switchyard-hedged'] = 'true';
+    for (const attempt of attempts) {
+      if (attempt.hedge) {
+        headers['x-switchyard-hedged'] = 'true';
+        break;
+      }
+    }
     return headers;
   }
 
