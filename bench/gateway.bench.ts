@@ -383,7 +383,7 @@ interface Report {
 function report({ cells, unloaded, usage, rssAfterCellsMb }: Report): void {
   const date = new Date().toISOString();
   const find = (payload: Payload, connections: number, target: Target) => cells.find((c) => c.payload === payload && c.connections === connections && c.target === target);
-  const ratios = [];
+  const ratios: Array<{ payload: Payload; connections: number; rps: number; cpuPerReq: number }> = [];
   for (const payload of ['non-streaming', 'streaming'] as const) {
     for (const connections of CONNECTIONS) {
       const sy = find(payload, connections, 'switchyard');
