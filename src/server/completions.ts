@@ -200,14 +200,11 @@ export class CompletionService {
       governance && principal.kind === 'key'
         ? await admit(governance, principal, state.requestId, routed.req, plan.strategy, firstCandidate(plan), Date.now())
         : undefined;
-    const covered = async (deployment: Deployment): Promise<void> => {
-      if (governance) await coverAttempt(governance, admitted, deployment);
-    };
     const extraHeaders = routed.auto ? { ...admitted?.headers, ...autoHeaders(routed.auto) } : admitted?.headers;
 
     if (routed.req.stream) {
       const executor = new PlanExecutor<PrimedStream>(plan, signal, execOptions, async (attempt) => {
-        await covered(attempt.deployment);
+        if (governance) await coverAttempt(governance, admitted, attempt.deployment);
         return primeStream(attempt, { dialect: state.dialect, body: routed.body, req: routed.req, pools: this.deps.pools, firstTokenMs: firstTokenMsFor(ctx, attempt.deployment) });
       });
       let primed: PrimedStream;
@@ -245,7 +242,7 @@ export class CompletionService {
     }
 
     const executor = new PlanExecutor<UnaryResult>(plan, signal, execOptions, async (attempt) => {
-      await covered(attempt.deployment);
+      if (governance) await coverAttempt(governance, admitted, attempt.deployment);
       return this.unaryChat(ctx, attempt, state.dialect, routed);
     });
     let result;
@@ -504,15 +501,18 @@ function lifetimeUntilClose(client: AbortSignal, totalMs: number, res: ServerRes
 function clientLifetime(req: IncomingMessage, res: ServerResponse, totalMs: number): { signal: AbortSignal; readonly clientGone: boolean } {
   const lifetime = new LinkedAbort(undefined, totalMs);
   const state = { signal: lifetime.signal, clientGone: false };
-  const gone = (): void => {
-    state.clientGone = true;
-    lifetime.abort();
-  };
+  // Inline arrows: a named one gets a `__name` call per request from the tsx transform.
   res.once('close', () => {
-    if (!res.writableFinished) gone();
+    if (!res.writableFinished) {
+      state.clientGone = true;
+      lifetime.abort();
+    }
     lifetime.dispose();
   });
-  req.once('aborted', gone);
+  req.once('aborted', () => {
+    state.clientGone = true;
+    lifetime.abort();
+  });
   return state;
 }
 
