@@ -296,7 +296,7 @@ async function main(): Promise<void> {
       }
     }
 
-    const unloaded = await sequentialRuns(procs.origins);
+    const unloaded = await sequentialRuns(procs.origins, { 'null-proxy': procs.nullProxy.pid!, switchyard: procs.gateway.pid! });
     served += unloaded.requestsPerTarget;
     await stopped(procs.gateway);
     const usage = countUsage(procs.db, served);
@@ -311,25 +311,37 @@ interface Unloaded {
   requestsPerTarget: number;
   targets: Record<Target, { p50Ms: number; p99Ms: number; streamTtfbP50Ms: number; streamTtfbP99Ms: number }>;
   added: Record<'null-proxy' | 'switchyard', { p50Ms: number; p99Ms: number; streamTtfbP50Ms: number }>;
+  /** CPU per request one at a time (no batching across requests): less sensitive to a busy machine. */
+  cpuMsPerReq: Record<'null-proxy' | 'switchyard', { nonStreaming: number; streaming: number }>;
 }
 
-/** One keep-alive connection, one request at a time, targets interleaved so drift hits all alike. */
-async function sequentialRuns(origins: Record<Target, string>): Promise<Unloaded> {
+/**
+ * One keep-alive connection, one request at a time, targets interleaved so drift hits all alike;
+ * non-streaming requests first, then streams, with the proxies' CPU read around each phase.
+ */
+async function sequentialRuns(origins: Record<Target, string>, pids: Record<'null-proxy' | 'switchyard', number>): Promise<Unloaded> {
   const targets = ['direct', 'null-proxy', 'switchyard'] as const;
   const clients = targets.map((t) => new Client(origins[t]));
   const plain: number[][] = targets.map(() => []);
   const ttfb: number[][] = targets.map(() => []);
+  const cpu = { 'null-proxy': { nonStreaming: 0, streaming: 0 }, switchyard: { nonStreaming: 0, streaming: 0 } };
   let ok = 0;
   try {
-    for (let i = 0; i < SEQUENTIAL + 20; i++) {
-      for (let t = 0; t < targets.length; t++) {
-        const a = await timed(clients[t], '/v1/chat/completions', BODY);
-        const b = await timed(clients[t], '/v1/chat/completions', STREAM_BODY);
-        if (t === 2) ok += (a.ok ? 1 : 0) + (b.ok ? 1 : 0);
-        if (i < 20) continue; // warm-up
-        plain[t].push(a.totalMs);
-        ttfb[t].push(b.ttfbMs);
+    for (const phase of ['nonStreaming', 'streaming'] as const) {
+      const body = phase === 'streaming' ? STREAM_BODY : BODY;
+      for (let i = 0; i < 20; i++) {
+        for (let t = 0; t < targets.length; t++) if ((await timed(clients[t], '/v1/chat/completions', body)).ok && t === 2) ok++; // warm-up
       }
+      const before = { 'null-proxy': cpuMs(pids['null-proxy']), switchyard: cpuMs(pids.switchyard) };
+      for (let i = 0; i < SEQUENTIAL; i++) {
+        for (let t = 0; t < targets.length; t++) {
+          const r = await timed(clients[t], '/v1/chat/completions', body);
+          if (t === 2 && r.ok) ok++;
+          if (phase === 'streaming') ttfb[t].push(r.ttfbMs);
+          else plain[t].push(r.totalMs);
+        }
+      }
+      for (const target of ['null-proxy', 'switchyard'] as const) cpu[target][phase] = round((cpuMs(pids[target]) - before[target]) / SEQUENTIAL, 4);
     }
   } finally {
     await Promise.all(clients.map((c) => c.close()));
@@ -351,6 +363,7 @@ async function sequentialRuns(origins: Record<Target, string>): Promise<Unloaded
     requestsPerTarget: ok,
     targets: { direct: summary(0), 'null-proxy': summary(1), switchyard: summary(2) },
     added: { 'null-proxy': added(1), switchyard: added(2) },
+    cpuMsPerReq: cpu,
   };
 }
 
@@ -440,6 +453,9 @@ function report({ cells, unloaded, usage, rssAfterCellsMb }: Report): void {
       const a = t === 'direct' ? undefined : unloaded.added[t];
       return `| ${t} | ${s.p50Ms} | ${s.p99Ms} | ${s.streamTtfbP50Ms} | ${a?.p50Ms ?? ''} | ${a?.p99Ms ?? ''} | ${a?.streamTtfbP50Ms ?? ''} |`;
     }),
+    '',
+    `Gateway CPU per request, one request at a time: non-streaming ${unloaded.cpuMsPerReq.switchyard.nonStreaming} ms (null proxy ${unloaded.cpuMsPerReq['null-proxy'].nonStreaming} ms), ` +
+      `50-chunk stream ${unloaded.cpuMsPerReq.switchyard.streaming} ms (null proxy ${unloaded.cpuMsPerReq['null-proxy'].streaming} ms).`,
     '',
     `Usage records: ${usage.recorded} successful rows for ${usage.served} successful requests served (${usage.recordedTotal} rows in all; dropped: ${usage.dropped}).`,
     `Switchyard RSS after each cell (MB): ${rssSeries.join(', ')}.`,

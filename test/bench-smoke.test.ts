@@ -52,6 +52,7 @@ describe.skipIf(!hasWrk)('gateway benchmark, smoke run', () => {
     expect(result.ratios).toHaveLength(2);
     for (const target of ['null-proxy', 'switchyard']) {
       for (const field of ['p50Ms', 'p99Ms', 'streamTtfbP50Ms']) expect(typeof result.unloaded.added[target][field]).toBe('number');
+      for (const kind of ['nonStreaming', 'streaming']) expect(typeof result.unloaded.cpuMsPerReq[target][kind]).toBe('number');
     }
     // Every request the gateway served left its usage record.
     expect(result.usage.served).toBeGreaterThan(0);
