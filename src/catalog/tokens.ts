@@ -1,6 +1,6 @@
 // Offline prompt-token estimates (o200k_base, the GPT-4o/GPT-5 encoding) for pre-flight cost and
 // context-window checks. Other vendors' tokenizers differ by roughly ±20%, so these are estimates.
-import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
+import { createRequire } from 'node:module';
 import type { ChatMessage, ChatRequest, ContentPart, TextPart } from '../core/canonical.ts';
 
 /**
@@ -21,6 +21,15 @@ export const IMAGE_TOKENS_LOW = 85;
 export const IMAGE_TOKENS_HIGH = 765;
 /** Framing around each assistant tool call (id, type, name separators). */
 const TOKENS_PER_TOOL_CALL = 3;
+
+// The encoding's tables take ~65 MB of memory; they are loaded on the first exact count, which the
+// request path reaches only for prompts near a context window or answers without usage.
+type CountTokens = (text: string, options: { disallowedSpecial: Set<string> }) => number;
+let loaded: CountTokens | undefined;
+function countTokens(text: string, options: { disallowedSpecial: Set<string> }): number {
+  loaded ??= (createRequire(import.meta.url)('gpt-tokenizer/encoding/o200k_base') as { countTokens: CountTokens }).countTokens;
+  return loaded(text, options);
+}
 
 // User text may contain strings like `<|endoftext|>`; count them as plain text instead of throwing.
 const PLAIN_TEXT = { disallowedSpecial: new Set<string>() };

@@ -7,20 +7,23 @@ export class LinkedAbort {
   readonly controller = new AbortController();
   private readonly parent: AbortSignal | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private readonly onParentAbort = (): void => {
-    this.controller.abort(this.parent?.reason);
-  };
 
   constructor(parent?: AbortSignal, timeoutMs?: number) {
     this.parent = parent;
     if (parent) {
+      // The instance itself is the listener (`handleEvent`): no closure per link on the request path.
       if (parent.aborted) this.controller.abort(parent.reason);
-      else parent.addEventListener('abort', this.onParentAbort, { once: true });
+      else parent.addEventListener('abort', this, { once: true });
     }
     if (timeoutMs !== undefined) {
-      this.timer = setTimeout(() => this.controller.abort(new DOMException('The operation timed out.', 'TimeoutError')), timeoutMs);
+      this.timer = setTimeout(abortOnTimeout, timeoutMs, this.controller);
       this.timer.unref();
     }
+  }
+
+  /** The parent aborted (EventListener object protocol). */
+  handleEvent(): void {
+    this.controller.abort(this.parent?.reason);
   }
 
   get signal(): AbortSignal {
@@ -40,6 +43,10 @@ export class LinkedAbort {
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    this.parent?.removeEventListener('abort', this.onParentAbort);
+    this.parent?.removeEventListener('abort', this);
   }
+}
+
+function abortOnTimeout(controller: AbortController): void {
+  controller.abort(new DOMException('The operation timed out.', 'TimeoutError'));
 }

@@ -40,6 +40,15 @@ describe('SseParser', () => {
   it('keeps a field value without a space after the colon intact', () => {
     expect(feedBytewise('data:x\n\n')).toEqual([{ event: 'message', data: 'x' }]);
   });
+
+  it('latin1 mode keeps every byte (restored with Buffer.from(data, "latin1")) and drops a byte-order mark', () => {
+    const parser = new SseParser({ latin1: true });
+    const bytes = encoder.encode('\uFEFFdata: {"content":"héllo 👋"}\n\ndata: [DONE]\n\n');
+    const events = [];
+    for (const byte of bytes) events.push(...parser.push(new Uint8Array([byte])));
+    events.push(...parser.end());
+    expect(events.map((e) => Buffer.from(e.data, 'latin1').toString('utf8'))).toEqual(['{"content":"héllo 👋"}', '[DONE]']);
+  });
 });
 
 describe('SseParser memory bound', () => {

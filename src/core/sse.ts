@@ -13,20 +13,44 @@ export interface SseEvent {
 const LF = 10;
 const CR = 13;
 
+export interface SseParserOptions {
+  /**
+   * Decode bytes as latin1 (one char per byte) instead of UTF-8: cheaper, and enough for a reader
+   * that only searches for ASCII markers; `Buffer.from(text, 'latin1')` gives the bytes back.
+   */
+  latin1?: boolean;
+}
+
 export class SseParser {
-  private readonly decoder = new TextDecoder();
+  private readonly decoder: TextDecoder | undefined;
   private buffer = '';
   private eventName = '';
-  private dataLines: string[] = [];
+  /** The event's data lines so far, joined with LF (most events have one). */
+  private data = '';
+  private hasData = false;
   private lastId: string | undefined;
   private sawField = false;
-  private dataChars = 0;
+  /** Latin1 mode: the first bytes were checked for a byte-order mark. */
+  private started = false;
+
+  constructor(options: SseParserOptions = {}) {
+    this.decoder = options.latin1 ? undefined : new TextDecoder();
+  }
 
   /** Feeds bytes and returns every event completed by them. */
   push(bytes: Uint8Array | string): SseEvent[] {
-    this.buffer += typeof bytes === 'string' ? bytes : this.decoder.decode(bytes, { stream: true });
+    if (typeof bytes === 'string') this.buffer += bytes;
+    else if (this.decoder) this.buffer += this.decoder.decode(bytes, { stream: true });
+    else {
+      this.buffer += Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+      // TextDecoder drops a leading byte-order mark; so must the latin1 path.
+      if (!this.started && this.buffer.length >= 3) {
+        this.started = true;
+        if (this.buffer.startsWith('\xEF\xBB\xBF')) this.buffer = this.buffer.slice(3);
+      }
+    }
     const events = this.drain(false);
-    if (this.buffer.length + this.dataChars > MAX_SSE_EVENT_CHARS) {
+    if (this.buffer.length + this.data.length > MAX_SSE_EVENT_CHARS) {
       throw new GatewayError('upstream', `stream event larger than ${MAX_SSE_EVENT_CHARS / 1048576} MB`, { code: 'malformed_stream' });
     }
     return events;
@@ -34,7 +58,7 @@ export class SseParser {
 
   /** Flushes the tail; an event without its terminating blank line is dropped, per the spec. */
   end(): SseEvent[] {
-    this.buffer += this.decoder.decode();
+    if (this.decoder) this.buffer += this.decoder.decode();
     const events = this.drain(true);
     this.reset();
     return events;
@@ -47,50 +71,70 @@ export class SseParser {
 
   private drain(final: boolean): SseEvent[] {
     const events: SseEvent[] = [];
-    let start = 0;
     const buf = this.buffer;
+    // Almost every stream ends its lines with LF alone: find them with indexOf instead of a loop.
+    if (buf.indexOf('\r') === -1) {
+      let start = 0;
+      for (let i = buf.indexOf('\n'); i !== -1; i = buf.indexOf('\n', start)) {
+        const event = this.line(buf, start, i);
+        start = i + 1;
+        if (event) events.push(event);
+      }
+      this.buffer = start === 0 ? buf : buf.slice(start);
+      return events;
+    }
+    let start = 0;
     for (let i = 0; i < buf.length; i++) {
       const c = buf.charCodeAt(i);
       if (c !== LF && c !== CR) continue;
       // A lone CR at the very end may be followed by LF in the next push: wait for it.
       if (c === CR && i === buf.length - 1 && !final) break;
-      const line = buf.slice(start, i);
+      const end = i;
       if (c === CR && buf.charCodeAt(i + 1) === LF) i++;
+      const event = this.line(buf, start, end);
       start = i + 1;
-      const event = this.line(line);
       if (event) events.push(event);
     }
     this.buffer = buf.slice(start);
     return events;
   }
 
-  private line(line: string): SseEvent | undefined {
-    if (line.length === 0) {
+  /** Handles the line `buf[start, end)`. */
+  private line(buf: string, start: number, end: number): SseEvent | undefined {
+    if (start === end) {
       if (!this.sawField) return undefined;
-      const event: SseEvent = { event: this.eventName || 'message', data: this.dataLines.join('\n') };
+      const event: SseEvent = { event: this.eventName || 'message', data: this.data };
       if (this.lastId !== undefined) event.id = this.lastId;
       this.reset();
       return event;
     }
-    if (line.charCodeAt(0) === 58 /* : */) return undefined;
+    if (buf.charCodeAt(start) === 58 /* : */) return undefined;
+    this.sawField = true;
+    // The usual line, `data: …`, without slicing out the field name.
+    if (buf.startsWith('data: ', start) && end - start >= 6) {
+      this.addData(buf.slice(start + 6, end));
+      return undefined;
+    }
+    const line = buf.slice(start, end);
     const colon = line.indexOf(':');
     const field = colon === -1 ? line : line.slice(0, colon);
     let value = colon === -1 ? '' : line.slice(colon + 1);
     if (value.charCodeAt(0) === 32) value = value.slice(1);
-    this.sawField = true;
-    if (field === 'data') {
-      this.dataLines.push(value);
-      this.dataChars += value.length;
-    }
+    if (field === 'data') this.addData(value);
     else if (field === 'event') this.eventName = value;
     else if (field === 'id') this.lastId = value;
     return undefined;
   }
 
+  private addData(value: string): void {
+    this.data = this.hasData ? `${this.data}\n${value}` : value;
+    this.hasData = true;
+  }
+
   private reset(): void {
     this.eventName = '';
-    this.dataLines = [];
-    this.dataChars = 0;
+    this.data = '';
+    this.hasData = false;
     this.sawField = false;
   }
 }

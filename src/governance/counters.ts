@@ -430,10 +430,19 @@ class SlidingLog {
     }
   }
 
-  /** Appends, or inserts in time order (an adjustment of an earlier hit). */
+  /**
+   * Appends, or inserts in time order (an adjustment of an earlier hit). Costs at the same
+   * millisecond share one entry (they leave the window together): at thousands of requests per
+   * second the log holds one entry per ms instead of one per hit and adjustment.
+   */
   add(at: number, cost: number): void {
     let i = this.times.length;
     while (i > this.head && this.times[i - 1] > at) i--;
+    if (i > this.head && this.times[i - 1] === at) {
+      this.costs[i - 1] += cost;
+      this.sum += cost;
+      return;
+    }
     if (i === this.times.length) {
       this.times.push(at);
       this.costs.push(cost);

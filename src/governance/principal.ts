@@ -68,10 +68,15 @@ function buildPrincipal(directory: GovernanceDirectory, key: ApiKey): KeyPrincip
   return principal;
 }
 
+/** Valid secrets remembered, so a key is hashed once, not on every request; cleared when full. */
+const SECRET_CACHE_SIZE = 10_000;
+
 /** Resolves presented secrets to principals, with a per-key cache invalidated by directory changes. */
 export class PrincipalResolver {
   private readonly masterHash: Buffer | undefined;
   private cache = new Map<string, KeyPrincipal>();
+  /** Secret → what it resolved to; only secrets that resolved are kept, so junk cannot fill it. */
+  private bySecret = new Map<string, Principal>();
   private cachedVersion = -1;
 
   constructor(
@@ -83,26 +88,46 @@ export class PrincipalResolver {
 
   resolve(secret: string | undefined, now: number): Principal {
     if (!secret) throw new GatewayError('auth', 'missing API key: send "Authorization: Bearer <key>"', { code: 'missing_api_key' });
+    if (this.cachedVersion !== this.directory.version) {
+      this.cache = new Map();
+      this.bySecret = new Map();
+      this.cachedVersion = this.directory.version;
+    }
+    const known = this.bySecret.get(secret);
+    if (known) {
+      if (known.kind === 'key') assertActive(known.key, now);
+      return known;
+    }
     const digest = createHash('sha256').update(secret).digest();
-    if (this.masterHash && timingSafeEqual(digest, this.masterHash)) return MASTER_PRINCIPAL;
+    if (this.masterHash && timingSafeEqual(digest, this.masterHash)) {
+      this.remember(secret, MASTER_PRINCIPAL);
+      return MASTER_PRINCIPAL;
+    }
     const hash = digest.toString('hex');
     const key = this.directory.keyByHash(hash);
     // The hash lookup finds the candidate; the final comparison is constant-time all the same.
     if (!key || !timingSafeEqual(Buffer.from(key.hash, 'hex'), digest)) throw new GatewayError('auth', 'invalid API key', { code: 'invalid_api_key' });
-    if (key.revokedAt !== undefined && key.revokedAt <= now) throw new GatewayError('auth', 'this API key has been revoked', { code: 'revoked_api_key' });
-    if (key.expiresAt !== undefined && key.expiresAt <= now) throw new GatewayError('auth', 'this API key has expired', { code: 'expired_api_key' });
-    if (key.overlapUntil !== undefined && key.overlapUntil <= now) {
-      throw new GatewayError('auth', 'this API key was rotated and its overlap window has ended; use the new key', { code: 'rotated_api_key' });
-    }
-    if (this.cachedVersion !== this.directory.version) {
-      this.cache = new Map();
-      this.cachedVersion = this.directory.version;
-    }
+    assertActive(key, now);
     let principal = this.cache.get(key.id);
     if (!principal) {
       principal = buildPrincipal(this.directory, key);
       this.cache.set(key.id, principal);
     }
+    this.remember(secret, principal);
     return principal;
+  }
+
+  private remember(secret: string, principal: Principal): void {
+    if (this.bySecret.size >= SECRET_CACHE_SIZE) this.bySecret = new Map();
+    this.bySecret.set(secret, principal);
+  }
+}
+
+/** Revocation, expiry and the end of a rotation overlap take effect at their instant, cached or not. */
+function assertActive(key: ApiKey, now: number): void {
+  if (key.revokedAt !== undefined && key.revokedAt <= now) throw new GatewayError('auth', 'this API key has been revoked', { code: 'revoked_api_key' });
+  if (key.expiresAt !== undefined && key.expiresAt <= now) throw new GatewayError('auth', 'this API key has expired', { code: 'expired_api_key' });
+  if (key.overlapUntil !== undefined && key.overlapUntil <= now) {
+    throw new GatewayError('auth', 'this API key was rotated and its overlap window has ended; use the new key', { code: 'rotated_api_key' });
   }
 }

@@ -167,6 +167,13 @@ function refusal(check: PlannedCheck, remaining: number, retryAfterMs: number): 
   );
 }
 
+const KINDS: readonly Kind[] = ['requests', 'tokens'];
+// Constant names: keys built per request with template literals are re-hashed on every use.
+const HEADER_NAMES: Readonly<Record<Kind, { limit: string; remaining: string; reset: string }>> = {
+  requests: { limit: 'x-ratelimit-limit-requests', remaining: 'x-ratelimit-remaining-requests', reset: 'x-ratelimit-reset-requests' },
+  tokens: { limit: 'x-ratelimit-limit-tokens', remaining: 'x-ratelimit-remaining-tokens', reset: 'x-ratelimit-reset-tokens' },
+};
+
 /**
  * `x-ratelimit-{limit,remaining,reset}-{requests,tokens}` for the tightest limit of each kind
  * (the fewest remaining), as OpenAI sends them; kinds with no limit are left out.
@@ -180,12 +187,13 @@ export function rateLimitHeaders(checks: readonly PlannedCheck[], states: readon
     if (!current || state.remaining < current.remaining || (state.remaining === current.remaining && state.limit < current.limit)) tightest[kind] = state;
   }
   const headers: RateHeaders = {};
-  for (const kind of ['requests', 'tokens'] as const) {
+  for (const kind of KINDS) {
     const state = tightest[kind];
     if (!state) continue;
-    headers[`x-ratelimit-limit-${kind}`] = String(state.limit);
-    headers[`x-ratelimit-remaining-${kind}`] = String(state.remaining);
-    headers[`x-ratelimit-reset-${kind}`] = formatDuration(state.resetMs);
+    const names = HEADER_NAMES[kind];
+    headers[names.limit] = String(state.limit);
+    headers[names.remaining] = String(state.remaining);
+    headers[names.reset] = formatDuration(state.resetMs);
   }
   return headers;
 }

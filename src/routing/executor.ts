@@ -105,7 +105,8 @@ type AttemptOutcome<T> = { ok: true; result: { attempt: Attempt; value: T } } | 
 
 interface Running<T> {
   attempt: Attempt;
-  controller: LinkedAbort;
+  /** Absent without hedging: nothing aborts one attempt alone, so it runs on the request's signal. */
+  controller: LinkedAbort | undefined;
   promise: Promise<{ ok: true; value: T } | { ok: false; error: GatewayError }>;
 }
 
@@ -213,13 +214,13 @@ export class PlanExecutor<T> {
   }
 
   private start(deployment: Deployment, hedge: boolean): Running<T> {
-    const controller = new LinkedAbort(this.signal);
-    const attempt: Attempt = { deployment, signal: controller.signal, startedAt: performance.now(), hedge };
+    const controller = this.options.hedge ? new LinkedAbort(this.signal) : undefined;
+    const attempt: Attempt = { deployment, signal: controller ? controller.signal : this.signal, startedAt: performance.now(), hedge };
     this.options.health.get(deployment.id).onStart(Date.now());
     const promise = this.run(attempt).then(
       (value) => ({ ok: true as const, value }),
       (err: unknown) => {
-        controller.dispose();
+        controller?.dispose();
         return { ok: false as const, error: asGatewayError(err) };
       },
     );
@@ -230,7 +231,7 @@ export class PlanExecutor<T> {
     const { attempt } = running;
     const health = this.options.health.get(attempt.deployment.id);
     // A hedge loser or a client that left is not the deployment's fault; the total timeout is.
-    const abandoned = (running.controller.signal.aborted && !this.signal.aborted) || (this.signal.aborted && !timedOut(this.signal));
+    const abandoned = (running.controller?.signal.aborted === true && !this.signal.aborted) || (this.signal.aborted && !timedOut(this.signal));
     if (abandoned) health.onAbandon(Date.now());
     else health.onFailure(Date.now(), error.errorClass, error.retryAfterMs);
     this.attempts.push({ deployment: attempt.deployment, error, ms: performance.now() - attempt.startedAt, hedge: attempt.hedge, abandoned });
@@ -279,7 +280,7 @@ export class PlanExecutor<T> {
       pending.delete(running);
       if (outcome.ok) {
         for (const loser of pending) {
-          loser.controller.abort();
+          loser.controller?.abort();
           const settled = await loser.promise;
           if (settled.ok) this.abandonWinner(loser);
           else this.settleFailure(loser, settled.error);

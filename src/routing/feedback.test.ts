@@ -47,6 +47,19 @@ describe('FeedbackBook', () => {
     expect(book.shift('code', ON)).toBe(0); // premium outcomes say nothing about cheap tiers
     expect(book.shift('chat', { ...ON, enabled: false })).toBe(0);
   });
+
+  it('keeps exactly the most recent ids through many evictions, and an id remembered twice counts once', () => {
+    const book = new FeedbackBook(3);
+    const outcome = { cluster: 'chat' as const, model: 'm' };
+    book.remember('a', outcome);
+    book.remember('a', { ...outcome, model: 'n' });
+    book.remember('b', outcome);
+    book.remember('c', outcome);
+    expect(book.lookup('a')?.model).toBe('n');
+    for (let i = 0; i < 1000; i++) book.remember(`r${i}`, outcome);
+    expect(['a', 'b', 'c', 'r996'].map((id) => book.lookup(id))).toEqual([undefined, undefined, undefined, undefined]);
+    expect(['r997', 'r998', 'r999'].every((id) => book.lookup(id) !== undefined)).toBe(true);
+  });
 });
 
 describe('FeedbackBook with a SQLite store', () => {

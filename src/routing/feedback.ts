@@ -88,6 +88,13 @@ const CLUSTERS: ReadonlySet<string> = new Set<TaskCluster>(['code', 'math', 'cho
  */
 export class FeedbackBook {
   private readonly recent = new Map<string, RoutedOutcome>();
+  /**
+   * Request ids in the order they were first remembered. The oldest is found here, not with
+   * `recent.keys().next()`: V8 leaves deleted slots at the front of a Map, so that call scanned
+   * tens of thousands of them per request once the book was full (~25 µs per request).
+   */
+  private readonly order: Array<string | undefined> = [];
+  private next = 0;
   private readonly byModel = new Map<string, Tally>();
   private readonly cheapByCluster = new Map<TaskCluster, Tally>();
   private readonly store: FeedbackStore | undefined;
@@ -114,11 +121,13 @@ export class FeedbackBook {
 
   /** Called for every routed request; the oldest are forgotten first. */
   remember(requestId: string, outcome: RoutedOutcome): void {
-    this.recent.set(requestId, outcome);
-    if (this.recent.size > this.maxRecent) {
-      const oldest = this.recent.keys().next().value;
+    if (!this.recent.has(requestId)) {
+      const oldest = this.order[this.next];
       if (oldest !== undefined) this.recent.delete(oldest);
+      this.order[this.next] = requestId;
+      this.next = (this.next + 1) % this.maxRecent;
     }
+    this.recent.set(requestId, outcome);
   }
 
   lookup(requestId: string): RoutedOutcome | undefined {

@@ -10,6 +10,7 @@ import type { DialectName, IngressDialect } from '../dialects/types.ts';
 import { FirstTokenDeadline } from '../providers/deadline.ts';
 import type { UpstreamPools, UpstreamResponse } from '../providers/upstream.ts';
 import { fallbackReason, PlanExecutor, requestLifetime, type Attempt, type AttemptLog } from '../routing/executor.ts';
+import { LinkedAbort } from '../core/abort.ts';
 import type { HealthRegistry } from '../routing/health/index.ts';
 import type { Deployment, ModelGroup } from '../routing/registry.ts';
 import { takeRouteOptions, type RouteOptions } from '../routing/route-options.ts';
@@ -203,8 +204,8 @@ export class CompletionService {
     assertRoutable(routed.plan);
     const { plan, group, options } = routed;
     const timeouts = timeoutsFor(ctx, group);
-    const client = abortOnClose(req, res);
-    const signal = lifetimeUntilClose(client.signal, timeouts.totalMs, res);
+    const client = clientLifetime(req, res, timeouts.totalMs);
+    const signal = client.signal;
     const record = baseRecord(state, routed);
     // Response cache: a hit is answered here, before governance and any provider call.
     const cacheTicket = this.deps.cache?.()?.begin({ principal, req: routed.req, body: routed.body, dialect: state.dialect.name, options, header: header(req, 'x-switchyard-cache'), requestId: state.requestId, signal, servable: servableFrom(plan) });
@@ -216,22 +217,19 @@ export class CompletionService {
       governance && principal.kind === 'key'
         ? await admit(governance, principal, state.requestId, routed.req, plan.strategy, firstCandidate(plan), Date.now())
         : undefined;
-    const covered = async (deployment: Deployment): Promise<void> => {
-      if (governance) await coverAttempt(governance, admitted, deployment);
-    };
     let extraHeaders = routed.auto ? { ...admitted?.headers, ...autoHeaders(routed.auto) } : admitted?.headers;
     if (cacheTicket) extraHeaders = { ...extraHeaders, ...cacheTicket.headers() };
 
     if (routed.req.stream) {
       const executor = new PlanExecutor<PrimedStream>(plan, signal, execOptions, async (attempt) => {
-        await covered(attempt.deployment);
+        if (governance) await coverAttempt(governance, admitted, attempt.deployment);
         return primeStream(attempt, { dialect: state.dialect, body: routed.body, req: routed.req, pools: this.deps.pools, firstTokenMs: firstTokenMsFor(ctx, attempt.deployment) });
       });
       let primed: PrimedStream;
       try {
         ({ value: primed } = await executor.execute());
       } catch (err) {
-        await this.fail(record, state, executor.attempts, err, client.signal.aborted, admitted);
+        await this.fail(record, state, executor.attempts, err, client.clientGone, admitted);
         throw err;
       }
       const deployment = primed.attempt.deployment;
@@ -268,14 +266,14 @@ export class CompletionService {
     }
 
     const executor = new PlanExecutor<UnaryResult>(plan, signal, execOptions, async (attempt) => {
-      await covered(attempt.deployment);
+      if (governance) await coverAttempt(governance, admitted, attempt.deployment);
       return this.unaryChat(ctx, attempt, state.dialect, routed);
     });
     let result;
     try {
       result = await executor.execute();
     } catch (err) {
-      await this.fail(record, state, executor.attempts, err, client.signal.aborted, admitted);
+      await this.fail(record, state, executor.attempts, err, client.clientGone, admitted);
       throw err;
     }
     const { attempt, value } = result;
@@ -388,18 +386,23 @@ export class CompletionService {
     cost: number | undefined,
     extra?: Record<string, string>,
   ): Record<string, string> {
-    const headers: Record<string, string> = {
-      ...extra,
-      'x-switchyard-provider': deployment.target.endpoint.name,
-      'x-switchyard-model': deployment.target.model,
-      'x-switchyard-deployment': deployment.id,
-      'x-switchyard-strategy': plan.strategy,
-      'x-switchyard-attempts': String(attempts.length),
-    };
+    // Filled key by key: spreading `extra` (built with computed keys) made a slow dictionary copy.
+    const headers: Record<string, string> = {};
+    if (extra) for (const name in extra) headers[name] = extra[name];
+    headers['x-switchyard-provider'] = deployment.target.endpoint.name;
+    headers['x-switchyard-model'] = deployment.target.model;
+    headers['x-switchyard-deployment'] = deployment.id;
+    headers['x-switchyard-strategy'] = plan.strategy;
+    headers['x-switchyard-attempts'] = String(attempts.length);
     if (cost !== undefined) headers['x-switchyard-cost-usd'] = formatCost(cost);
     const reason = fallbackReason(attempts);
     if (reason) headers['x-switchyard-fallback-reason'] = reason;
-    if (attempts.some((a) => a.hedge)) headers['x-switchyard-hedged'] = 'true';
+    for (const attempt of attempts) {
+      if (attempt.hedge) {
+        headers['x-switchyard-hedged'] = 'true';
+        break;
+      }
+    }
     return headers;
   }
 
@@ -542,6 +545,28 @@ function lifetimeUntilClose(client: AbortSignal, totalMs: number, res: ServerRes
   const lifetime = requestLifetime(client, totalMs);
   res.once('close', () => lifetime.dispose());
   return lifetime.signal;
+}
+
+/**
+ * The request's signal in one controller: aborts when the client goes away before the response is
+ * complete (`clientGone`) or when the total timeout passes; its timer is released when the response closes.
+ */
+function clientLifetime(req: IncomingMessage, res: ServerResponse, totalMs: number): { signal: AbortSignal; readonly clientGone: boolean } {
+  const lifetime = new LinkedAbort(undefined, totalMs);
+  const state = { signal: lifetime.signal, clientGone: false };
+  // Inline arrows: a named one gets a `__name` call per request from the tsx transform.
+  res.once('close', () => {
+    if (!res.writableFinished) {
+      state.clientGone = true;
+      lifetime.abort();
+    }
+    lifetime.dispose();
+  });
+  req.once('aborted', () => {
+    state.clientGone = true;
+    lifetime.abort();
+  });
+  return state;
 }
 
 /** An AbortController that fires when the client goes away before the response is complete. */

@@ -1,6 +1,5 @@
 // The gateway: one node:http server, a routing snapshot swapped atomically on reload, pooled
 // upstream connections, and live deployment health that survives reloads.
-import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -22,6 +21,7 @@ import { modelAllowed } from './admission.ts';
 import { presentedKey } from './auth.ts';
 import { CompletionService, type RequestState } from './completions.ts';
 import { parseJsonBody, readBody, sendJson } from './http.ts';
+import { newRequestId } from './request-id.ts';
 import { z } from 'zod';
 import { zodToBadRequest } from '../dialects/openai/request.ts';
 import { ResponseStore } from '../store/responses/store.ts';
@@ -190,10 +190,11 @@ export class Gateway {
     const url = req.url ?? '/';
     const query = url.indexOf('?');
     const path = query === -1 ? url : url.slice(0, query);
+    const now = Date.now();
     const state: RequestState = {
-      requestId: `req_${randomUUID().replaceAll('-', '')}`,
+      requestId: newRequestId(now),
       startedAt: performance.now(),
-      ts: Date.now(),
+      ts: now,
       dialect: path === '/v1/messages' ? anthropicDialect : openaiDialect,
     };
     res.setHeader('x-switchyard-request-id', state.requestId);

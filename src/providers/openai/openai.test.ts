@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ChatRequest } from '../../core/canonical.ts';
 import { GatewayError } from '../../core/errors.ts';
@@ -105,5 +106,47 @@ describe('openai stream decoding', () => {
     expect(out).not.toContain('"usage":{');
     expect(out).toContain('[DONE]');
     expect(unasked.usage?.completion_tokens).toBe(1);
+  });
+
+  it('passthrough returns non-ASCII text byte for byte and reads error messages as UTF-8', () => {
+    const text =
+      'data: {"choices":[{"index":0,"delta":{"content":"héllo 👋 日本"},"finish_reason":null}]}\n\n' +
+      'data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n' +
+      'data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}}\n\ndata: [DONE]\n\n';
+    const unasked = new OpenAIPassthroughObserver('p', false);
+    const bytes = enc.encode(text);
+    const out = [unasked.push(bytes.subarray(0, 60)), unasked.push(bytes.subarray(60))];
+    unasked.end();
+    expect(Buffer.concat(out.map((o) => (typeof o === 'string' ? Buffer.from(o) : Buffer.from(o)))).toString('utf8')).toBe(text.replace(/data: \{"choices":\[\],"usage".*?\n\n/, ''));
+    expect(unasked.usage?.total_tokens).toBe(7);
+    const failing = new OpenAIPassthroughObserver('p', true);
+    expect(() => failing.push(enc.encode('data: {"error":{"message":"trop de requêtes"}}\n\n'))).toThrowError(/trop de requêtes/);
+  });
+
+  it('passthrough counts content events, finish and usage exactly as one string search per marker would', () => {
+    const fragment = fc.constantFrom(
+      '"content":"hi"',
+      '"content":""',
+      '"content":null',
+      '"tool_calls":[{"index":0}]',
+      '"reasoning_content":"hmm"',
+      '"finish_reason":"stop"',
+      '"finish_reason":null',
+      '"usage":null',
+      '"note":"\\"content\\":\\"x"',
+    );
+    const event = fc.array(fragment, { maxLength: 5 }).map((parts) => `{"choices":[{"index":0,"delta":{${parts.join(',')}}}]}`);
+    fc.assert(
+      fc.property(fc.array(event, { minLength: 1, maxLength: 8 }), (events) => {
+        const observer = new OpenAIPassthroughObserver('p', true);
+        observer.push(enc.encode(events.map((e) => `data: ${e}\n\n`).join('') + 'data: [DONE]\n\n'));
+        observer.end();
+        const reference = events.filter(
+          (d) => (d.includes('"content":"') && !d.includes('"content":""')) || d.includes('"tool_calls":[') || d.includes('"reasoning_content":"'),
+        ).length;
+        expect(observer.contentEvents).toBe(reference);
+        expect(observer.started).toBe(reference > 0);
+      }),
+    );
   });
 });

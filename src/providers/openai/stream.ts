@@ -11,6 +11,9 @@ function carriesError(data: string): boolean {
   return data.startsWith('{"error"') || data.includes('"error":{');
 }
 
+/** What the pass-through observer looks for in an event (a JSON key and the start of its value). */
+const MARKERS = /"(error":\{|finish_reason":"|content":"|tool_calls":\[|reasoning_content":"|usage":\{)/g;
+
 function streamError(data: string, provider: string): GatewayError {
   let parsed: unknown;
   try {
@@ -80,7 +83,8 @@ export class OpenAIStreamDecoder implements StreamDecoder {
  * JSON-parsed; the rest are checked with string searches.
  */
 export class OpenAIPassthroughObserver implements PassthroughStreamObserver {
-  private readonly sse = new SseParser();
+  // Latin1: the observer searches for ASCII markers only; the bytes it rewrites are restored exactly.
+  private readonly sse = new SseParser({ latin1: true });
   private done = false;
   private finished = false;
   usage: Usage | undefined;
@@ -103,7 +107,7 @@ export class OpenAIPassthroughObserver implements PassthroughStreamObserver {
       if (this.observeOne(event)) continue;
       out += `data: ${event.data}\n\n`;
     }
-    return out;
+    return out.length === 0 ? out : Buffer.from(out, 'latin1');
   }
 
   end(): void {
@@ -122,15 +126,42 @@ export class OpenAIPassthroughObserver implements PassthroughStreamObserver {
       this.done = true;
       return false;
     }
-    if (carriesError(data)) throw streamError(data, this.provider);
     // Relayed unparsed, so at least check the framing: a cut or garbled event must not reach the client as data.
     if (!looksLikeJsonObject(data)) throw new GatewayError('upstream', `${this.provider}: malformed stream event`, { provider: this.provider, code: 'malformed_stream' });
-    if (!this.finished && data.includes('"finish_reason":"')) this.finished = true;
-    if ((data.includes('"content":"') && !data.includes('"content":""')) || data.includes('"tool_calls":[') || data.includes('"reasoning_content":"')) {
+    // One regex pass finds every marker (one string search per marker cost ~5× more per event).
+    let content = false;
+    let emptyContent = false;
+    let otherDelta = false;
+    let usage = false;
+    let error = data.startsWith('{"error"');
+    MARKERS.lastIndex = 0;
+    for (let m = MARKERS.exec(data); m !== null; m = MARKERS.exec(data)) {
+      switch (m[1]) {
+        case 'error":{':
+          error = true;
+          break;
+        case 'finish_reason":"':
+          this.finished = true;
+          break;
+        case 'content":"':
+          if (data.charCodeAt(m.index + m[0].length) === 34 /* " */) emptyContent = true;
+          else content = true;
+          break;
+        case 'usage":{':
+          usage = true;
+          break;
+        default:
+          otherDelta = true;
+      }
+      // Markers may overlap in malformed text: resume right after this one's opening quote.
+      MARKERS.lastIndex = m.index + 1;
+    }
+    if (error) throw streamError(Buffer.from(data, 'latin1').toString('utf8'), this.provider);
+    if ((content && !emptyContent) || otherDelta) {
       this.started = true;
       this.contentEvents++;
     }
-    if (data.includes('"usage":{')) {
+    if (usage) {
       try {
         const chunk = JSON.parse(data) as ChatCompletionChunk;
         if (chunk.usage) this.usage = chunk.usage;

@@ -26,9 +26,7 @@ export class SqliteUsageSink implements UsageSink {
       INSERT OR REPLACE INTO usage_records (request_id, ts, dialect, operation, requested_model, model_group, deployment,
         provider, provider_model, status, error_class, stream, prompt_tokens, completion_tokens, cached_tokens, cost_usd,
         usage_estimated, latency_ms, ttft_ms, attempts, fallback_reason, client_abandoned, strategy, candidates, route_reason, org_id, team_id, user_id, key_id, complexity, auto_tier, cache_hit)
-      VALUES (@requestId, @ts, @dialect, @operation, @requestedModel, @modelGroup, @deployment, @provider, @providerModel,
-        @status, @errorClass, @stream, @promptTokens, @completionTokens, @cachedTokens, @costUsd, @usageEstimated,
-        @latencyMs, @ttftMs, @attempts, @fallbackReason, @clientAbandoned, @strategy, @candidates, @routeReason, @orgId, @teamId, @userId, @keyId, @complexity, @autoTier, @cacheHit)`);
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.timer = setInterval(() => this.writeBatch(), options.flushIntervalMs ?? 250);
     this.timer.unref();
   }
@@ -47,6 +45,7 @@ export class SqliteUsageSink implements UsageSink {
     this.writeBatch();
   }
 
+  // Positional parameters: binding an object by name costs a lookup per column per row.
   private writeBatch(): void {
     if (this.queue.length === 0) return;
     const batch = this.queue;
@@ -54,40 +53,40 @@ export class SqliteUsageSink implements UsageSink {
     const insert = this.insert;
     this.db.transaction((rows: UsageRecord[]) => {
       for (const r of rows) {
-        insert.run({
-          requestId: r.requestId,
-          ts: r.ts,
-          dialect: r.dialect,
-          operation: r.operation,
-          requestedModel: r.requestedModel,
-          modelGroup: r.modelGroup ?? null,
-          deployment: r.deployment ?? null,
-          provider: r.provider ?? null,
-          providerModel: r.providerModel ?? null,
-          status: r.status,
-          errorClass: r.errorClass ?? null,
-          stream: r.stream ? 1 : 0,
-          promptTokens: r.promptTokens,
-          completionTokens: r.completionTokens,
-          cachedTokens: r.cachedTokens,
-          costUsd: r.costUsd,
-          usageEstimated: r.usageEstimated ? 1 : 0,
-          latencyMs: r.latencyMs,
-          ttftMs: r.ttftMs ?? null,
-          attempts: r.attempts,
-          fallbackReason: r.fallbackReason ?? null,
-          clientAbandoned: r.clientAbandoned ? 1 : 0,
-          strategy: r.strategy ?? null,
-          candidates: r.candidates ?? null,
-          routeReason: r.routeReason ?? null,
-          orgId: r.orgId ?? null,
-          teamId: r.teamId ?? null,
-          userId: r.userId ?? null,
-          keyId: r.keyId ?? null,
-          complexity: r.complexity ?? null,
-          autoTier: r.autoTier ?? null,
-          cacheHit: r.cacheHit ? 1 : 0,
-        });
+        insert.run(
+          r.requestId,
+          r.ts,
+          r.dialect,
+          r.operation,
+          r.requestedModel,
+          r.modelGroup ?? null,
+          r.deployment ?? null,
+          r.provider ?? null,
+          r.providerModel ?? null,
+          r.status,
+          r.errorClass ?? null,
+          r.stream ? 1 : 0,
+          r.promptTokens,
+          r.completionTokens,
+          r.cachedTokens,
+          r.costUsd,
+          r.usageEstimated ? 1 : 0,
+          r.latencyMs,
+          r.ttftMs ?? null,
+          r.attempts,
+          r.fallbackReason ?? null,
+          r.clientAbandoned ? 1 : 0,
+          r.strategy ?? null,
+          r.candidates ?? null,
+          r.routeReason ?? null,
+          r.orgId ?? null,
+          r.teamId ?? null,
+          r.userId ?? null,
+          r.keyId ?? null,
+          r.complexity ?? null,
+          r.autoTier ?? null,
+          r.cacheHit ? 1 : 0,
+        );
       }
     })(batch);
     this.written += batch.length;

@@ -1,0 +1,64 @@
+// The gateway benchmark cannot rot: a few seconds of it run with every test run, and the JSON it
+// writes keeps its shape. Timings are not asserted (the machine decides those); correctness is:
+// no failed requests and no usage record dropped.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const hasWrk = ['/usr/bin/wrk', '/usr/local/bin/wrk'].some((p) => existsSync(p));
+if (!hasWrk && process.env.CI) throw new Error('bench-smoke: wrk is not installed, and CI is set: the benchmark smoke run must run in CI.');
+if (!hasWrk) console.warn('bench-smoke: wrk is not installed; skipping the benchmark smoke run');
+
+const dir = mkdtempSync(join(tmpdir(), 'switchyard-bench-smoke-test-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function runSmoke(): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin/run-ts.js'), join(ROOT, 'bench/gateway.bench.ts'), '--smoke'], {
+      env: { ...process.env, BENCH_RESULTS_DIR: dir },
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.on('exit', (code) => resolve({ code, output }));
+  });
+}
+
+describe.skipIf(!hasWrk)('gateway benchmark, smoke run', () => {
+  it('runs direct, null proxy and Switchyard for both payloads and writes the results JSON', { timeout: 60_000 }, async () => {
+    const { code, output } = await runSmoke();
+    expect(code, output).toBe(0);
+    const result = JSON.parse(readFileSync(join(dir, 'gateway-smoke.json'), 'utf8'));
+    expect(result.smoke).toBe(true);
+    expect(result.cells).toHaveLength(6);
+    for (const payload of ['non-streaming', 'streaming']) {
+      for (const target of ['direct', 'null-proxy', 'switchyard']) {
+        const cell = result.cells.find((c: { payload: string; target: string }) => c.payload === payload && c.target === target);
+        expect(cell, `${payload} ${target}`).toBeDefined();
+        expect(cell.requests).toBeGreaterThan(0);
+        expect(cell.errors).toBe(0);
+        for (const field of ['rps', 'p50Ms', 'p90Ms', 'p99Ms']) expect(typeof cell[field]).toBe('number');
+        if (target !== 'direct') {
+          expect(cell.cpuMsPerReq).toBeGreaterThan(0);
+          expect(cell.peakRssMb).toBeGreaterThan(0);
+          expect(typeof cell.addedP50Ms).toBe('number');
+        }
+        if (payload === 'streaming') expect(typeof cell.ttfbP50Ms).toBe('number');
+      }
+    }
+    expect(result.ratios).toHaveLength(2);
+    for (const target of ['null-proxy', 'switchyard']) {
+      for (const field of ['p50Ms', 'p99Ms', 'streamTtfbP50Ms']) expect(typeof result.unloaded.added[target][field]).toBe('number');
+      for (const kind of ['nonStreaming', 'streaming']) expect(typeof result.unloaded.cpuMsPerReq[target][kind]).toBe('number');
+    }
+    // Every request the gateway served left its usage record.
+    expect(result.usage.served).toBeGreaterThan(0);
+    expect(result.usage.dropped).toBe(0);
+    expect(result.usage.recorded).toBeGreaterThanOrEqual(result.usage.served);
+    expect(result.targets.map((t: { target: string }) => t.target)).toContain('gateway CPU per non-streaming request');
+    expect(readFileSync(join(dir, 'gateway-smoke.md'), 'utf8')).toContain('| switchyard |');
+  });
+});
