@@ -1,6 +1,12 @@
 #!/usr/bin/env node
-import { register } from 'tsx/esm/api';
+import { compiledMain } from './compiled.js';
 
-register();
-const { main } = await import('../src/cli/main.ts');
+// Plain ESM from the transpile cache when it can be had (no loader thread); tsx otherwise.
+let entry = await compiledMain();
+if (!entry) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  entry = '../src/cli/main.ts';
+}
+const { main } = await import(entry);
 await main(process.argv.slice(2));

@@ -1,11 +1,8 @@
 // The `switchyard` command.
 import { Command, InvalidArgumentError } from 'commander';
 import { registerAdminCommands } from './admin.ts';
-import { classify } from './classify.ts';
 import { registerSecretsCommands } from './secrets.ts';
 import { registerReplayCommand } from './replay.ts';
-import { serve } from './serve.ts';
-import { simulate } from './simulate.ts';
 
 function int(value: string): number {
   const n = Number(value);
@@ -34,6 +31,7 @@ export function buildProgram(): Command {
       const { existsSync } = await import('node:fs');
       const config = opts.config ?? process.env.SWITCHYARD_CONFIG ?? (existsSync('switchyard.yaml') ? 'switchyard.yaml' : undefined);
       const port = process.env.PORT ? int(process.env.PORT) : undefined;
+      const { serve } = await import('./serve.ts');
       await serve({ config, port, host: process.env.HOST, quickstart: true });
     });
 
@@ -44,6 +42,8 @@ export function buildProgram(): Command {
     .option('--port <n>', 'listen port (overrides server.port)', int)
     .option('--host <host>', 'listen address (overrides server.host)')
     .action(async (opts: { config: string; port?: number; host?: string }) => {
+      // Each command loads its own modules: the gateway does not hold the simulators, and so on.
+      const { serve } = await import('./serve.ts');
       await serve({ config: opts.config, port: opts.port, host: opts.host });
     });
 
@@ -69,6 +69,7 @@ export function buildProgram(): Command {
     .option('--fault-rate <p>', 'probability of the --fault (default 1)', num)
     .option('--bytes-per-second <n>', 'drip response bodies at this rate (provider-side slowloris)', num)
     .action(async (opts) => {
+      const { simulate } = await import('./simulate.ts');
       await simulate(opts);
     });
 
@@ -76,6 +77,7 @@ export function buildProgram(): Command {
     .command('classify')
     .description('score prompts for auto-routing: JSON lines {"id","prompt"|"messages"} on stdin → {"id","score"} on stdout')
     .action(async () => {
+      const { classify } = await import('./classify.ts');
       await classify(process.stdin, process.stdout);
     });
 

@@ -20,7 +20,7 @@ import { openDatabase, type SqliteDatabase } from '../store/sqlite/database.ts';
 import type { UsageSink } from '../usage/record.ts';
 import { SqliteUsageSink } from '../store/sqlite/usage-sink.ts';
 import { openResponseStore } from '../store/responses/open.ts';
-import { startDemoProviders, type DemoProviders } from './demo.ts';
+import type { DemoProviders } from './demo.ts';
 import { openCacheStore } from '../cache/build.ts';
 import { connectRedis } from '../store/redis/connect.ts';
 import { SqliteFeedbackStore } from '../store/sqlite/feedback-store.ts';
@@ -115,6 +115,7 @@ export async function serve(options: ServeOptions): Promise<void> {
 
   let demo: DemoProviders | undefined;
   if (options.quickstart && config.providers.length === 0) {
+    const { startDemoProviders } = await import('./demo.ts');
     demo = await startDemoProviders();
     config = { ...config, providers: demo.providers, models: [...demo.models, ...config.models] };
     const hints = describeEnvProviders().map((h) => `    ${h.enabledBy.padEnd(44)} → ${h.type}`);

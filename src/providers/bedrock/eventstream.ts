@@ -1,8 +1,9 @@
 // AWS event-stream framing (`application/vnd.amazon.eventstream`), the binary envelope of ConverseStream.
 // A message is: total length (u32) | headers length (u32) | prelude CRC32 | headers | payload | message CRC32.
 // The decoder is fed arbitrary byte boundaries and yields whole messages; the encoder serves the simulator.
-import { crc32 } from '@aws-crypto/crc32';
-import { EventStreamCodec, type Message, type MessageHeaders } from '@smithy/eventstream-codec';
+import { createRequire } from 'node:module';
+import type { crc32 as Crc32 } from '@aws-crypto/crc32';
+import type { EventStreamCodec, Message, MessageHeaders } from '@smithy/eventstream-codec';
 import { GatewayError } from '../../core/errors.ts';
 
 export type { Message as EventStreamMessage } from '@smithy/eventstream-codec';
@@ -18,10 +19,23 @@ const MAX_MESSAGE_LENGTH = 16 * 1024 * 1024;
 const utf8Decoder = new TextDecoder();
 const utf8Encoder = new TextEncoder();
 // The codec's feed/getMessage buffer is unused here, so one stateless instance serves every stream.
-const codec = new EventStreamCodec(
-  (bytes: Uint8Array) => utf8Decoder.decode(bytes),
-  (text: string) => utf8Encoder.encode(text),
-);
+// The codec and crc32 load with the first Bedrock stream (~10 MB RSS): most gateways have none.
+let codecInstance: EventStreamCodec | undefined;
+let crc32Fn: typeof Crc32 | undefined;
+function codec(): EventStreamCodec {
+  if (!codecInstance) {
+    const { EventStreamCodec: Codec } = createRequire(import.meta.url)('@smithy/eventstream-codec') as typeof import('@smithy/eventstream-codec');
+    codecInstance = new Codec(
+      (bytes: Uint8Array) => utf8Decoder.decode(bytes),
+      (text: string) => utf8Encoder.encode(text),
+    );
+  }
+  return codecInstance;
+}
+function crc32(bytes: Uint8Array): number {
+  crc32Fn ??= (createRequire(import.meta.url)('@aws-crypto/crc32') as typeof import('@aws-crypto/crc32')).crc32;
+  return crc32Fn(bytes);
+}
 
 function readUint32(bytes: Uint8Array, at: number): number {
   return ((bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3]) >>> 0;
@@ -111,7 +125,7 @@ export class EventStreamDecoder {
 
   private decode(bytes: Uint8Array): Message {
     try {
-      return codec.decode(bytes);
+      return codec().decode(bytes);
     } catch (err) {
       throw this.corrupt((err as Error).message, err);
     }
@@ -139,7 +153,7 @@ export function decodeJsonBody(body: Uint8Array): unknown {
 export function encodeMessage(headers: Record<string, string>, body: Uint8Array): Uint8Array {
   const typed: MessageHeaders = {};
   for (const name in headers) typed[name] = { type: 'string', value: headers[name] };
-  return codec.encode({ headers: typed, body });
+  return codec().encode({ headers: typed, body });
 }
 
 /** An `event` message with a JSON payload, headers in the order Bedrock sends them. */

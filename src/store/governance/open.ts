@@ -1,6 +1,7 @@
 // Opening the governance store: embedded SQLite (the default, same file as usage records) or PostgreSQL.
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase as KyselySqliteDatabase } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
+import { pgModule } from '../postgres/pg-module.ts';
 import { openDatabase, type SqliteDatabase } from '../sqlite/database.ts';
 import { KyselyGovernanceStore } from './kysely-store.ts';
 import type { GovernanceDatabase } from './schema.ts';
@@ -37,9 +38,9 @@ export function openPostgresGovernanceStore(url: string, options: PostgresGovern
     throw new Error(`invalid PostgreSQL schema name "${schema}": use lowercase letters, digits and _`);
   }
   // pg returns BIGINT as a string to avoid precision loss; epoch milliseconds fit a double exactly.
-  const types = new pg.TypeOverrides();
+  const types = new (pgModule().TypeOverrides)();
   types.setTypeParser(PG_INT8_OID, Number);
-  const pool = new pg.Pool({
+  const pool = new (pgModule().Pool)({
     connectionString: url,
     max: options.poolSize ?? 10,
     types,

@@ -1,7 +1,8 @@
 // Retention and partition maintenance for the PostgreSQL usage store: raw records expire by dropping
 // whole daily partitions (DETACH + DROP, no row-by-row DELETE, no vacuum debt); rollups expire per
 // granularity with a DELETE on their leading `bucket` key (day rollups are kept forever by default).
-import pg from 'pg';
+import type pg from 'pg';
+import { pgModule } from './pg-module.ts';
 import {
   createDailyPartitions,
   DAY_MS,
@@ -61,7 +62,7 @@ export async function dropPartitionsOlderThan(pool: pg.Pool, days: number, now: 
   const victims = (await listPartitionDays(pool)).filter((day) => day < cutoff);
   const dropped: string[] = [];
   for (const day of victims) {
-    const name = pg.escapeIdentifier(partitionName(day));
+    const name = pgModule().escapeIdentifier(partitionName(day));
     const wasDropped = await withTransaction(pool, async (client) => {
       await client.query(`SET LOCAL lock_timeout = '10s'`);
       await client.query('SELECT pg_advisory_xact_lock($1)', [PARTITION_LOCK]);

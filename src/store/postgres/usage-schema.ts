@@ -1,7 +1,8 @@
 // PostgreSQL schema of the usage store: raw records in a table partitioned by day on `ts`, and
 // pre-aggregated rollups per minute, hour and day. Versioned migrations are applied under an advisory
 // lock (like the governance migrations); daily partitions are created ahead and on demand.
-import pg from 'pg';
+import type pg from 'pg';
+import { pgModule } from './pg-module.ts';
 
 /** Anything that runs a query: a pool, or a client inside a transaction. */
 export type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
@@ -135,7 +136,7 @@ export async function migrateUsageSchema(pool: pg.Pool, options: UsageMigrateOpt
   return withTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     // Under the lock, so that replicas creating the same schema do not collide on pg_namespace.
-    if (schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(schema)}`);
+    if (schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS ${pgModule().escapeIdentifier(schema)}`);
     await client.query(
       'CREATE TABLE IF NOT EXISTS usage_schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',
     );
@@ -170,7 +171,7 @@ export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClie
     await client.query('COMMIT');
     return result;
   } catch (error) {
-    if (error instanceof pg.DatabaseError) {
+    if (error instanceof pgModule().DatabaseError) {
       await client.query('ROLLBACK').catch((rollbackError: unknown) => {
         broken ??= rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
       });
@@ -236,7 +237,7 @@ export async function createDailyPartitions(pool: pg.Pool, days: Iterable<number
       const from = new Date(day * DAY_MS).toISOString();
       const to = new Date((day + 1) * DAY_MS).toISOString();
       await client.query(
-        `CREATE TABLE IF NOT EXISTS ${pg.escapeIdentifier(name)} PARTITION OF ${USAGE_TABLE} FOR VALUES FROM ('${from}') TO ('${to}')`,
+        `CREATE TABLE IF NOT EXISTS ${pgModule().escapeIdentifier(name)} PARTITION OF ${USAGE_TABLE} FOR VALUES FROM ('${from}') TO ('${to}')`,
       );
       created.push(name);
     }
@@ -258,7 +259,7 @@ export interface UsagePoolOptions {
 /** A pool configured for the usage store. Idle-client errors are absorbed (the next query reports them). */
 export function openUsagePool(url: string, options: UsagePoolOptions = {}): pg.Pool {
   if (options.schema !== undefined) assertSchemaName(options.schema);
-  const pool = new pg.Pool({
+  const pool = new (pgModule().Pool)({
     connectionString: url,
     max: options.poolSize ?? 4,
     connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5_000,

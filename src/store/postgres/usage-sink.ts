@@ -5,7 +5,7 @@
 // then one upsert per rollup table of the deltas of the rows actually inserted. When PostgreSQL is
 // unreachable or a write fails, batches go to a bounded, fsync'd JSON-lines spool file that is replayed
 // (oldest first, idempotently) once PostgreSQL answers again.
-import pg from 'pg';
+import type pg from 'pg';
 import type { UsageRecord, UsageSink } from '../../usage/record.ts';
 import { ensurePartitions, runUsageMaintenance, type UsageRetentionPolicy } from './retention.ts';
 import { aggregateRollups, normalizeRecord, type RollupRow } from './rollups.ts';

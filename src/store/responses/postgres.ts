@@ -1,7 +1,8 @@
 // Stored responses in PostgreSQL (table `stored_responses`), shared by every replica. A put is one
 // upsert, awaited before the client sees the end of the response, so a follow-up request that lands
 // on another replica finds the turn. Expired rows are deleted by a periodic sweep and never read.
-import pg from 'pg';
+import type pg from 'pg';
+import { pgModule } from '../postgres/pg-module.ts';
 import type { ResponseBackend, StoredResponse } from './types.ts';
 
 export interface PostgresResponseBackendOptions {
@@ -34,9 +35,9 @@ export class PostgresResponseBackend implements ResponseBackend {
       this.ownsPool = false;
     } else {
       if (!options.url) throw new Error('PostgresResponseBackend needs a pool or a url');
-      const types = new pg.TypeOverrides();
+      const types = new (pgModule().TypeOverrides)();
       types.setTypeParser(PG_INT8_OID, Number);
-      this.pool = new pg.Pool({
+      this.pool = new (pgModule().Pool)({
         connectionString: options.url,
         max: 4,
         types,
@@ -62,7 +63,7 @@ export class PostgresResponseBackend implements ResponseBackend {
     try {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-      if (this.options.schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(this.options.schema)}`);
+      if (this.options.schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS ${pgModule().escapeIdentifier(this.options.schema)}`);
       await client.query(`
         CREATE TABLE IF NOT EXISTS stored_responses (
           id text PRIMARY KEY,
