@@ -1,25 +1,65 @@
 // A first-token deadline: aborts an upstream attempt that has produced nothing within `ms`. A plain
 // timer rather than undici's headersTimeout, whose coarse clock rounds sub-second timeouts up to ~1 s,
 // and which cannot cover a stream that sends headers at once but its first token much later.
-import { LinkedAbort } from '../core/abort.ts';
 import { GatewayError } from '../core/errors.ts';
 
+/**
+ * The signal handed to undici for one attempt: aborts with the attempt, or when the deadline fires.
+ * undici reads only `aborted`, `reason` and one abort listener, so this plain object stands in for an
+ * AbortController whose AbortSignal (an EventTarget) would be created for every attempt.
+ */
+export class UpstreamSignal {
+  aborted = false;
+  reason: unknown = undefined;
+  private listener: (() => void) | undefined;
+
+  constructor(private readonly parent: AbortSignal) {
+    if (parent.aborted) {
+      this.aborted = true;
+      this.reason = parent.reason;
+    } else {
+      // The instance itself is the listener (`handleEvent`): no closure per attempt.
+      parent.addEventListener('abort', this, { once: true });
+    }
+  }
+
+  /** The attempt aborted (EventListener object protocol). */
+  handleEvent(): void {
+    this.abort(this.parent.reason);
+  }
+
+  addEventListener(_type: 'abort', listener: () => void): void {
+    this.listener = listener;
+  }
+
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    if (this.listener === listener) this.listener = undefined;
+  }
+
+  /** Like `AbortController.abort`: without a reason, an `AbortError` DOMException. */
+  abort(reason: unknown = new DOMException('This operation was aborted', 'AbortError')): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    const listener = this.listener;
+    this.listener = undefined;
+    listener?.();
+  }
+}
+
 export class FirstTokenDeadline {
-  private readonly link: LinkedAbort;
+  private readonly upstream: UpstreamSignal;
   private firedFlag = false;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(parent: AbortSignal, ms: number) {
-    this.link = new LinkedAbort(parent);
-    this.timer = setTimeout(() => {
-      this.firedFlag = true;
-      this.link.abort();
-    }, ms);
+    this.upstream = new UpstreamSignal(parent);
+    this.timer = setTimeout(fire, ms, this);
   }
 
   /** Aborts with the attempt, or when no first token came in time. */
-  get signal(): AbortSignal {
-    return this.link.signal;
+  get signal(): UpstreamSignal {
+    return this.upstream;
   }
 
   /** The first token arrived: the deadline no longer applies (the signal still follows the attempt). */
@@ -37,4 +77,14 @@ export class FirstTokenDeadline {
     if (!this.fired) return original;
     return new GatewayError('timeout', `${provider}: no first token within ${ms} ms`, { provider, code: 'first_token_timeout' });
   }
+
+  /** @internal the timer fired */
+  expire(): void {
+    this.firedFlag = true;
+    this.upstream.abort();
+  }
+}
+
+function fire(deadline: FirstTokenDeadline): void {
+  deadline.expire();
 }

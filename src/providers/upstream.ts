@@ -16,6 +16,14 @@ export interface UpstreamResponse {
   body: Dispatcher.ResponseData['body'];
 }
 
+/** What undici reads of a request's signal: an AbortSignal, or the first-token deadline's lighter one. */
+export interface AbortLike {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  addEventListener(type: 'abort', listener: () => void): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
 export class UpstreamPools {
   private readonly pools = new Map<string, Pool>();
 
@@ -36,14 +44,14 @@ export class UpstreamPools {
     return pool;
   }
 
-  async send(endpoint: ProviderEndpoint, req: UpstreamRequest, signal: AbortSignal, timeouts: UpstreamTimeouts): Promise<UpstreamResponse> {
+  async send(endpoint: ProviderEndpoint, req: UpstreamRequest, signal: AbortLike, timeouts: UpstreamTimeouts): Promise<UpstreamResponse> {
     try {
       const res = await this.pool(endpoint.origin).request({
         method: req.method,
         path: req.path,
         headers: req.headers,
         body: req.body,
-        signal,
+        signal: signal as AbortSignal,
         headersTimeout: timeouts.headersMs,
         bodyTimeout: timeouts.bodyMs,
       });

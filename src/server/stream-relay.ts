@@ -7,7 +7,7 @@ import type { ChatCompletionChunk, ChatRequest, Usage } from '../core/canonical.
 import { asGatewayError, GatewayError } from '../core/errors.ts';
 import type { IngressDialect, StreamEncoder } from '../dialects/types.ts';
 import type { PassthroughStreamObserver, StreamDecoder } from '../providers/types.ts';
-import type { UpstreamPools } from '../providers/upstream.ts';
+import type { AbortLike, UpstreamPools } from '../providers/upstream.ts';
 import { FirstTokenDeadline } from '../providers/deadline.ts';
 import type { Attempt } from '../routing/executor.ts';
 
@@ -137,7 +137,7 @@ export async function primeStream(attempt: Attempt, input: PrimeInput): Promise<
   }
 }
 
-async function prime(attempt: Attempt, input: PrimeInput, signal: AbortSignal): Promise<PrimedStream> {
+async function prime(attempt: Attempt, input: PrimeInput, signal: AbortLike): Promise<PrimedStream> {
   const { deployment } = attempt;
   const { adapter, target } = deployment;
   const passthrough = adapter.wireFormat === input.dialect.name ? adapter.passthrough : undefined;
