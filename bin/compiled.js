@@ -144,13 +144,13 @@ export async function compiledMain() {
   }
 }
 
-/** Older caches are removed once they are a minute old (a process may still be starting from one). */
+/** Caches of older sources are removed after a day (a running process may still import from one). */
 function pruneOld(keep) {
   try {
     for (const name of readdirSync(CACHE)) {
       const path = join(CACHE, name);
       if (path === keep) continue;
-      if (Date.now() - statSync(path).mtimeMs > 60_000) rmSync(path, { recursive: true, force: true });
+      if (Date.now() - statSync(path).mtimeMs > 86_400_000) rmSync(path, { recursive: true, force: true });
     }
   } catch {
     // best effort
