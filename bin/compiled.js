@@ -2,8 +2,8 @@
 // node_modules/.cache/switchyard/<key>/, so a long-running process needs no loader hooks. On Node 20
 // tsx's `register()` runs its ESM hooks in a loader worker thread (a second V8 isolate, ~35 MB RSS)
 // and keeps an inline source map per module; see docs/performance.md ("round 2").
-// Still no build step: the first start (or the first after an edit) compiles in ~1 s with esbuild
-// (a dependency of tsx); any failure returns undefined and the caller falls back to tsx.
+// Still no build step: the first start (or the first after an edit) compiles in under a second with
+// esbuild (the version tsx uses); any failure returns undefined and the caller falls back to tsx.
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
