@@ -19,4 +19,13 @@ describe('jsonDepthExceeds', () => {
   it('sibling containers do not add up', () => {
     expect(jsonDepthExceeds(bytes('[' + '[1],'.repeat(1000) + '[1]]'), 2)).toBe(false);
   });
+
+  it('answers the same for plain Uint8Arrays and for bodies with few brackets (the quick count)', () => {
+    const deep = new TextEncoder().encode('{"a":[{"b":[1]}]}');
+    expect(jsonDepthExceeds(deep, 3)).toBe(true);
+    expect(jsonDepthExceeds(deep, 4)).toBe(false);
+    expect(jsonDepthExceeds(deep.subarray(5), 2)).toBe(true);
+    expect(jsonDepthExceeds(bytes('{"messages":[{"role":"user","content":"hi"}]}'), 3)).toBe(false);
+    expect(jsonDepthExceeds(bytes('['.repeat(3)), 2)).toBe(true);
+  });
 });
