@@ -30,10 +30,14 @@ function sources(dir, out) {
   return out;
 }
 
-/** The key covers every source's path, size and mtime, the esbuild version and this file. */
+/**
+ * The key covers every source's path, size and mtime, this file, tsconfig.json, the esbuild and Node
+ * versions, and the installed bundled packages (an upgrade rebuilds their bundles).
+ */
 function cacheKey(files, esbuildVersion) {
   const hash = createHash('sha256').update(`${esbuildVersion}\0${process.version}\0`);
-  for (const file of [fileURLToPath(import.meta.url), join(ROOT, 'tsconfig.json'), ...files]) {
+  const vendored = VENDORED.map((name) => join(ROOT, 'node_modules', name, 'package.json'));
+  for (const file of [fileURLToPath(import.meta.url), join(ROOT, 'tsconfig.json'), ...vendored, ...files]) {
     const st = statSync(file);
     hash.update(`${file}\0${st.size}\0${st.mtimeMs}\0`);
   }
