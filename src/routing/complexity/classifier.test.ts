@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ChatRequest } from '../../core/canonical.ts';
-import { ComplexityClassifier, MODEL_FORMAT, type ComplexityModel } from './classifier.ts';
+import { ComplexityClassifier, isOpenEnded, MODEL_FORMAT, type ComplexityModel } from './classifier.ts';
 import { cleanRows, loadRoutingData, resolveDataFile } from './data.ts';
 import { DEFAULT_FEATURE_CONFIG, DENSE_FEATURES } from './features.ts';
 import { evaluateRouting } from './metrics.ts';
@@ -123,6 +123,42 @@ describe('ComplexityClassifier', () => {
     expect(new ComplexityClassifier(m).score({ prompt: mcq })).toBe(withOpen);
   });
 
+  it('adds the length prior to open-ended prompts only, not to multiple-choice questions or maths word problems', async () => {
+    const { FeatureExtractor } = await import('./features.ts');
+    const m = tinyModel();
+    m.weights.dense = new Array<number>(DENSE_FEATURES.length).fill(0);
+    m.weights.bias = 0;
+    m.features.hashing.wordBits = 0;
+    const plain = new ComplexityClassifier(m);
+    m.weights.openLengthPrior = 1.5;
+    const withPrior = new ComplexityClassifier(m);
+    const logit = (c: ComplexityClassifier, prompt: string) => {
+      const s = c.score({ prompt });
+      return Math.log(s / (1 - s));
+    };
+    const fx = new FeatureExtractor(m.features);
+    const charsZ = (prompt: string) => fx.extract({ prompt }).dense[DENSE_FEATURES.indexOf('log_chars')] / 2; // mean 0, std 2
+    const openEnded = [
+      'Write a persuasive essay about public libraries.',
+      'Extract the dates from this text:\nOn 12 May 2021 we met; on 3 June 2022 we parted.',
+      '```py\nprint(1 + 2)\n```\nWhat does this print?',
+    ];
+    for (const prompt of openEnded) {
+      expect(isOpenEnded(fx.extract({ prompt }).dense)).toBe(true);
+      expect(logit(withPrior, prompt) - logit(plain, prompt)).toBeCloseTo(1.5 * charsZ(prompt), 9);
+    }
+    const notOpenEnded = [
+      PROMPTS[3], // a one-paragraph maths word problem
+      'Which of the following is a prime number?\nA. 4\nB. 6\nC. 7\nD. 8\nAnswer:',
+    ];
+    for (const prompt of notOpenEnded) {
+      expect(isOpenEnded(fx.extract({ prompt }).dense)).toBe(false);
+      expect(withPrior.score({ prompt })).toBe(plain.score({ prompt }));
+    }
+    // The prior is clipped like every standardised feature.
+    expect(logit(withPrior, 'word '.repeat(50_000))).toBeCloseTo(1.5 * 5, 9);
+  });
+
   it('rejects malformed models', () => {
     expect(() => new ComplexityClassifier({ ...tinyModel(), format: 'nope' } as unknown as ComplexityModel)).toThrow(/format/);
     const m = tinyModel();
@@ -137,6 +173,9 @@ describe('ComplexityClassifier', () => {
     const o = tinyModel();
     o.weights.openHashed = { quantum: 1, delta: [1], q: [1], mode: 'sideways' as 'add' };
     expect(() => new ComplexityClassifier(o)).toThrow(/open hashed weights/);
+    const l = tinyModel();
+    l.weights.openLengthPrior = Number.NaN;
+    expect(() => new ComplexityClassifier(l)).toThrow(/openLengthPrior/);
   });
 
   const dataFile = resolveDataFile();

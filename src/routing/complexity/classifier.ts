@@ -58,11 +58,31 @@ export interface ComplexityModel {
      * `hashed` × `openHashScale`.
      */
     openHashed?: { quantum: number; delta: number[]; q: number[]; mode: 'replace' | 'add' };
+    /**
+     * Length prior of open-ended prompts: added to the logit, times the standardised (clipped) `log_chars`,
+     * for prompts that are neither multiple-choice nor shaped like a maths word problem (see
+     * `isOpenEnded`). Absent = 0.
+     */
+    openLengthPrior?: number;
   };
   provenance: ModelProvenance;
 }
 
 const MCQ_INDEX = DENSE_FEATURES.indexOf('mcq');
+const CHARS_INDEX = DENSE_FEATURES.indexOf('log_chars');
+const NUMBERS_INDEX = DENSE_FEATURES.indexOf('log_numbers');
+const LINES_INDEX = DENSE_FEATURES.indexOf('log_lines');
+/** log_lines of a two-line prompt (the dense features are log(1 + count)). */
+const TWO_LINES = Math.log1p(2) - 1e-9;
+
+/**
+ * Whether the length prior applies: not a multiple-choice question, and not shaped like a maths word
+ * problem (one paragraph with numbers in it, which the learned open block scores well). Writing, role
+ * play, coding, extraction and explanation requests have no numbers or span several lines.
+ */
+export function isOpenEnded(dense: ArrayLike<number>): boolean {
+  return !(dense[MCQ_INDEX] > 0.5) && (dense[NUMBERS_INDEX] === 0 || dense[LINES_INDEX] >= TWO_LINES);
+}
 
 function assertModel(model: ComplexityModel): void {
   const fail = (what: string): never => {
@@ -74,6 +94,7 @@ function assertModel(model: ComplexityModel): void {
   const w = model.weights;
   if (!w || w.dense?.length !== d.names.length || w.mcq?.length !== d.names.length || w.open?.length !== d.names.length) fail('dense weights');
   if (!Number.isFinite(w.bias) || !Number.isFinite(w.hashScale) || !Number.isFinite(w.openHashScale)) fail('bias/hashScale/openHashScale');
+  if (w.openLengthPrior !== undefined && !Number.isFinite(w.openLengthPrior)) fail('openLengthPrior');
   if (!Array.isArray(w.hashed?.delta) || w.hashed.delta.length !== w.hashed.q?.length || !(w.hashed.quantum > 0)) fail('hashed weights');
   const o = w.openHashed;
   if (o !== undefined && (!Array.isArray(o.delta) || o.delta.length !== o.q?.length || !(o.quantum > 0) || (o.mode !== 'replace' && o.mode !== 'add'))) fail('open hashed weights');
@@ -121,6 +142,7 @@ export class ComplexityClassifier {
   private readonly openHashScale: number;
   private readonly clip: number;
   private readonly bias: number;
+  private readonly openLengthPrior: number;
 
   /** The bundled model (src/routing/complexity/model.json), loaded once per process. */
   static default(): ComplexityClassifier {
@@ -140,6 +162,7 @@ export class ComplexityClassifier {
     this.buffer = { dense: new Float64Array(NUM_DENSE), hashIndex: new Int32Array(1024), hashValue: new Float64Array(1024), hashCount: 0 };
     this.clip = model.dense.clip > 0 ? model.dense.clip : Infinity;
     this.bias = model.weights.bias;
+    this.openLengthPrior = model.weights.openLengthPrior ?? 0;
     // Dense features are matched by name, so a model stays usable when features are appended later
     // (a feature the model does not know gets weight 0).
     const position = new Map<string, number>(DENSE_FEATURES.map((name, i) => [name, i]));
@@ -171,6 +194,12 @@ export class ComplexityClassifier {
       if (x > clip) x = clip;
       else if (x < -clip) x = -clip;
       z += x * (this.wShared[i] + gated[i]);
+    }
+    if (this.openLengthPrior !== 0 && isOpenEnded(v.dense)) {
+      let x = (v.dense[CHARS_INDEX] - this.mean[CHARS_INDEX]) * this.invStd[CHARS_INDEX];
+      if (x > clip) x = clip;
+      else if (x < -clip) x = -clip;
+      z += this.openLengthPrior * x;
     }
     if (!mcq && this.openHashedAdds) {
       const shared = this.hashed;
