@@ -2,17 +2,57 @@
 // PostgreSQL analytics stores so both hold identical rollups. Each row is keyed by the dimensions the
 // analytics API filters and groups on, and carries additive measures plus latency and TTFT histograms
 // (one integer column per bucket, so SQL `sum()` merges them).
-import { LATENCY_BUCKETS_MS } from '../store/postgres/usage-schema.ts';
-import { latencySlot } from '../store/postgres/rollups.ts';
 import type { UsageRecord } from '../usage/record.ts';
 
 export const GRANULARITIES = ['minute', 'hour', 'day'] as const;
 export type Granularity = (typeof GRANULARITIES)[number];
 export const GRANULARITY_MS: Readonly<Record<Granularity, number>> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
 
-/** Histogram buckets (upper bounds, ms) for latency and TTFT; the last slot is "slower than all". */
-export const HIST_BOUNDS_MS = LATENCY_BUCKETS_MS;
+/**
+ * Histogram buckets (inclusive upper bounds, ms) for latency and TTFT; the last slot counts everything
+ * slower. Never change a released list: stored rows would be misread (add new columns instead).
+ */
+export const HIST_BOUNDS_MS: readonly number[] = [
+  10, 25, 50, 100, 200, 300, 500, 750, 1_000, 1_500, 2_000, 3_000, 5_000, 7_500, 10_000, 15_000, 20_000, 30_000, 60_000,
+  120_000, 300_000,
+];
 export const HIST_SLOTS = HIST_BOUNDS_MS.length + 1;
+
+/** The histogram slot of a duration in ms. */
+export function histSlot(ms: number): number {
+  let lo = 0;
+  let hi = HIST_BOUNDS_MS.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (ms <= HIST_BOUNDS_MS[mid]) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/**
+ * The q-quantile estimated from histogram counts, interpolating linearly inside the bucket holding the
+ * rank (as Prometheus' histogram_quantile does); the open last bucket ends at `maxMs` when known.
+ */
+export function histQuantile(hist: readonly number[], q: number, maxMs?: number): number | undefined {
+  let total = 0;
+  for (const n of hist) total += n;
+  if (total <= 0) return undefined;
+  const rank = Math.min(1, Math.max(0, q)) * total;
+  let cumulative = 0;
+  for (let i = 0; i < hist.length; i++) {
+    const count = hist[i];
+    if (count <= 0) continue;
+    if (cumulative + count >= rank) {
+      const lower = i === 0 ? 0 : HIST_BOUNDS_MS[i - 1];
+      const upper = i < HIST_BOUNDS_MS.length ? HIST_BOUNDS_MS[i] : Math.max(lower, maxMs ?? lower);
+      const estimate = lower + (upper - lower) * ((rank - cumulative) / count);
+      return maxMs !== undefined && maxMs > 0 ? Math.min(estimate, maxMs) : estimate;
+    }
+    cumulative += count;
+  }
+  return maxMs;
+}
 export const LATENCY_HIST_COLUMNS: readonly string[] = Array.from({ length: HIST_SLOTS }, (_, i) => `lh${i}`);
 export const TTFT_HIST_COLUMNS: readonly string[] = Array.from({ length: HIST_SLOTS }, (_, i) => `th${i}`);
 
@@ -88,8 +128,8 @@ export function aggregate(records: Iterable<UsageRecord>): Record<Granularity, R
     const dims = recordDims(r);
     const dimKey = dims.join('\u0000');
     const error = isErrorRecord(r);
-    const latSlot = latencySlot(r.latencyMs);
-    const ttftSlot = r.ttftMs !== undefined ? latencySlot(r.ttftMs) : -1;
+    const latSlot = histSlot(r.latencyMs);
+    const ttftSlot = r.ttftMs !== undefined ? histSlot(r.ttftMs) : -1;
     const baseline = r.baselineCostUsd ?? r.costUsd;
     for (let g = 0; g < GRANULARITIES.length; g++) {
       const width = GRANULARITY_MS[GRANULARITIES[g]];

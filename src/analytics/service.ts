@@ -1,7 +1,6 @@
 // The analytics API's answers, computed from rollups (time series, summaries, savings, tier mix) and
 // from raw records (request explorer). Store-agnostic: the store only sums rollup rows.
-import { estimateQuantile } from '../store/postgres/rollups.ts';
-import { GRANULARITY_MS, type Dimension, type Granularity } from './rollup.ts';
+import { GRANULARITY_MS, histQuantile, type Dimension, type Granularity } from './rollup.ts';
 import { addTotals, coverRange, emptyTotals, mergeRows } from './sql.ts';
 import type { AnalyticsFilter, AnalyticsStore, RollupResultRow, StoredRecord, Totals } from './types.ts';
 
@@ -61,10 +60,10 @@ export function metricsView(t: Totals): MetricsView {
     completion_tokens: t.completionTokens,
     cost_usd: usd(t.costUsd),
     baseline_cost_usd: usd(t.baselineCostUsd),
-    latency_p50_ms: ms(estimateQuantile(t.latencyHist, 0.5, t.latencyMsMax)),
-    latency_p95_ms: ms(estimateQuantile(t.latencyHist, 0.95, t.latencyMsMax)),
-    latency_p99_ms: ms(estimateQuantile(t.latencyHist, 0.99, t.latencyMsMax)),
-    ttft_p50_ms: ms(estimateQuantile(t.ttftHist, 0.5)),
+    latency_p50_ms: ms(histQuantile(t.latencyHist, 0.5, t.latencyMsMax)),
+    latency_p95_ms: ms(histQuantile(t.latencyHist, 0.95, t.latencyMsMax)),
+    latency_p99_ms: ms(histQuantile(t.latencyHist, 0.99, t.latencyMsMax)),
+    ttft_p50_ms: ms(histQuantile(t.ttftHist, 0.5)),
     latency_avg_ms: t.requests > 0 ? round(t.latencyMsSum / t.requests, 1) : null,
     cached_tokens: t.cachedTokens,
     cache_hits: t.cacheHits,
