@@ -51,6 +51,8 @@ export interface UsageRecord {
   /** Logged bodies (only for teams with body logging on): secrets redacted, capped in size. */
   requestBody?: string;
   responseBody?: string;
+  /** The client's W3C `traceparent`, so the request's span joins the caller's trace (not stored). */
+  traceParent?: string;
 }
 
 /** Accepts records on the request path without blocking it; writes happen in batches elsewhere. */

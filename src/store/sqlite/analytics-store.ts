@@ -40,7 +40,7 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
   async rollups(query: RollupQuery): Promise<RollupResultRow[]> {
     const out: RollupResultRow[] = [];
     for (const { sql, params } of rollupStatements(query, sqlitePlaceholder)) {
-      for (const row of this.prepare(sql).all(...params) as Row[]) {
+      for (const row of this.prepare(sql).all(params) as Row[]) {
         // An aggregate without GROUP BY returns one row of NULLs over no rows.
         if (row.s0 === null) continue;
         out.push(rowTotals(row));
@@ -51,7 +51,7 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
 
   async listRequests(query: RequestQuery): Promise<StoredRecord[]> {
     const { sql, params } = listRequestsSql(query, { ph: sqlitePlaceholder, tsMs: 'ts', tsParam: (p) => p });
-    return (this.prepare(sql).all(...params) as Row[]).map(storedRecord);
+    return (this.prepare(sql).all(params) as Row[]).map(storedRecord);
   }
 
   async getRequest(requestId: string): Promise<StoredRecord | undefined> {
