@@ -9,7 +9,7 @@ export type UsageVisibility =
   | { kind: 'all' }
   | { kind: 'org'; orgId: string }
   | { kind: 'teams'; orgId: string; teamIds: string[] }
-  | { kind: 'own'; orgId: string; userId: string };
+  | { kind: 'own'; orgId: string; userId: string; memberOf: string[] };
 
 export function usageVisibility(actor: Actor): UsageVisibility {
   if (actor.kind === 'master') return { kind: 'all' };
@@ -17,7 +17,7 @@ export function usageVisibility(actor: Actor): UsageVisibility {
   if (can(actor, 'usage.read.org', { orgId: user.orgId })) return { kind: 'org', orgId: user.orgId };
   const teamIds = user.teams.filter((m) => can(actor, 'usage.read.team', { orgId: user.orgId, teamId: m.teamId })).map((m) => m.teamId);
   if (teamIds.length > 0) return { kind: 'teams', orgId: user.orgId, teamIds };
-  return { kind: 'own', orgId: user.orgId, userId: user.id };
+  return { kind: 'own', orgId: user.orgId, userId: user.id, memberOf: user.teams.map((m) => m.teamId) };
 }
 
 /** The caller's filter narrowed to what they may see; asking for another team is refused. */
@@ -32,6 +32,7 @@ export function scopedFilter(visibility: UsageVisibility, requested: AnalyticsFi
       return { ...requested, orgId: visibility.orgId, ...(requested.teamId === undefined && { teamIds: visibility.teamIds }) };
     case 'own':
       if (requested.userId !== undefined && requested.userId !== visibility.userId) throw notVisible('user_id');
+      if (requested.teamId !== undefined && !visibility.memberOf.includes(requested.teamId)) throw notVisible('team_id');
       return { ...requested, orgId: visibility.orgId, userId: visibility.userId };
   }
 }
