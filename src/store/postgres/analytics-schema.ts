@@ -3,6 +3,8 @@
 // inserted. The same rows, columns and SQL shapes as the SQLite store (src/analytics/rollup.ts).
 import { aggregate, CUBES, ROLLUP_TABLES, SUM_COLUMNS, type CubeName, type RollupRow } from '../../analytics/rollup.ts';
 import type { UsageRecord } from '../../usage/record.ts';
+// Used at call time only, so the import cycle with the sink is harmless.
+import { arrayLiteral } from './usage-sink.ts';
 
 const isFloat = (c: string): boolean => c.endsWith('_usd') || c.endsWith('_sum');
 
@@ -38,8 +40,8 @@ const upsertSql = (table: string, cube: CubeName): string => `INSERT INTO ${tabl
 
 const UPSERT_SQL = new Map(ROLLUP_TABLES.map(({ table, cube }) => [table, upsertSql(table, cube)]));
 
-/** Column-wise arrays of rollup rows, one per unnest parameter. */
-function columns(rows: readonly RollupRow[], cube: CubeName): unknown[][] {
+/** Column-wise arrays of rollup rows as array literals, one per unnest parameter. */
+function columns(rows: readonly RollupRow[], cube: CubeName): string[] {
   const dims = CUBES[cube].length;
   const width = 1 + dims + SUM_COLUMNS.length + 1;
   const out: unknown[][] = Array.from({ length: width }, () => new Array<unknown>(rows.length));
@@ -49,7 +51,7 @@ function columns(rows: readonly RollupRow[], cube: CubeName): unknown[][] {
     row.sums.forEach((v, i) => (out[1 + dims + i][r] = v));
     out[width - 1][r] = row.latencyMsMax;
   });
-  return out;
+  return out.map(arrayLiteral);
 }
 
 /** Adds the rollup deltas of `inserted` (records newly stored in this transaction). */
