@@ -68,8 +68,12 @@ export function neededDimensions(query: Pick<RollupQuery, 'filter' | 'groupBy'>)
   return needed;
 }
 
-/** One SELECT per segment, grouped by bucket and/or dimension, on the smallest cube that can answer. */
-export function rollupStatements(query: RollupQuery, ph: Placeholder): Array<{ sql: string; params: unknown[] }> {
+/**
+ * One SELECT per segment, grouped by bucket and/or dimension, on the smallest cube that can answer.
+ * `groupInSql: false` returns the rows ungrouped (the caller merges them): cheaper on SQLite when
+ * nearly every row is its own group, where a GROUP BY allocates ~60 aggregates per group.
+ */
+export function rollupStatements(query: RollupQuery, ph: Placeholder, groupInSql = true): Array<{ sql: string; params: unknown[] }> {
   if (query.groupBy !== undefined && !DIMENSION_SET.has(query.groupBy)) throw new Error(`cannot group by ${String(query.groupBy)}`);
   const needed = neededDimensions(query);
   const cube = cubeFor(needed, query.segments.map((s) => s.granularity));
@@ -78,10 +82,10 @@ export function rollupStatements(query: RollupQuery, ph: Placeholder): Array<{ s
       `no rollup holds ${[...needed].join(', ')} at ${[...new Set(query.segments.map((s) => s.granularity))].join('/')} resolution: per-key and per-user figures come by hour or day, with model only (not provider, status, strategy or tier)`,
     );
   }
-  return query.segments.map((segment) => segmentStatement(cube, segment, query, ph));
+  return query.segments.map((segment) => segmentStatement(cube, segment, query, ph, groupInSql));
 }
 
-function segmentStatement(cube: CubeName, segment: Segment, query: RollupQuery, ph: Placeholder): { sql: string; params: unknown[] } {
+function segmentStatement(cube: CubeName, segment: Segment, query: RollupQuery, ph: Placeholder, groupInSql: boolean): { sql: string; params: unknown[] } {
   const params: unknown[] = [segment.from, segment.to];
   const where = [`bucket >= ${ph(1)}`, `bucket < ${ph(2)}`, ...filterConditions(query.filter, params, ph)];
   const keys: string[] = [];
@@ -97,6 +101,10 @@ function segmentStatement(cube: CubeName, segment: Segment, query: RollupQuery, 
   }
   // Histogram columns are most of the work of a scan; savings do without them.
   const columns = query.measures === 'money' ? SUM_COLUMNS.slice(0, SUM_INDEX.latencyHist) : SUM_COLUMNS;
+  if (!groupInSql) {
+    select.push(...columns.map((c, i) => `${c} AS s${i}`), 'latency_ms_max AS mx');
+    return { sql: `SELECT ${select.join(', ')} FROM ${rollupTable(cube, segment.granularity)} WHERE ${where.join(' AND ')}`, params };
+  }
   select.push(...columns.map((c, i) => `sum(${c}) AS s${i}`), 'max(latency_ms_max) AS mx');
   const sql = `SELECT ${select.join(', ')} FROM ${rollupTable(cube, segment.granularity)} WHERE ${where.join(' AND ')}${keys.length > 0 ? ` GROUP BY ${keys.join(', ')}` : ''}`;
   return { sql, params };

@@ -2,7 +2,8 @@
 // records for the request explorer. Reads run on the same connection as the batch writer (better-sqlite3
 // is synchronous); every query is bounded by an index or by the rollup tables' size.
 import { listRequestsSql, RECORD_COLUMNS } from '../../analytics/records-sql.ts';
-import { rollupStatements, rowTotals, sqlitePlaceholder } from '../../analytics/sql.ts';
+import { mergeRows, rollupStatements, rowTotals, sqlitePlaceholder } from '../../analytics/sql.ts';
+import { GRANULARITY_MS } from '../../analytics/rollup.ts';
 import type { AnalyticsStore, RequestQuery, RollupQuery, RollupResultRow, StoredRecord } from '../../analytics/types.ts';
 import type { SqliteDatabase } from './database.ts';
 
@@ -40,7 +41,9 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
 
   async rollups(query: RollupQuery): Promise<RollupResultRow[]> {
     const out: RollupResultRow[] = [];
-    for (const { sql, params } of rollupStatements(query, sqlitePlaceholder)) {
+    // A series split by a dimension at the table's own resolution has about one row per group.
+    const rowPerGroup = query.groupBy !== undefined && query.segments.every((seg) => query.bucketMs === GRANULARITY_MS[seg.granularity]);
+    for (const { sql, params } of rollupStatements(query, sqlitePlaceholder, !rowPerGroup)) {
       const statement = this.prepare(sql);
       let names = this.columnNames.get(statement);
       if (!names) this.columnNames.set(statement, (names = statement.columns().map((c) => c.name)));
@@ -52,7 +55,7 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
         out.push(rowTotals(values, names));
       }
     }
-    return out;
+    return rowPerGroup ? mergeRows(out) : out;
   }
 
   async listRequests(query: RequestQuery): Promise<StoredRecord[]> {
