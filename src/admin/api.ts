@@ -9,6 +9,7 @@ import type { GovernanceService } from '../governance/service.ts';
 import { GovernanceConflictError, GovernanceNotFoundError } from '../store/governance/errors.ts';
 import { presentedKey } from '../server/auth.ts';
 import { parseJsonBody, readBody, sendJson } from '../server/http.ts';
+import type { LiveRouting } from './deployments.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { ADMIN_ROUTES, OPENAPI_PATH, type AdminRoute, type HttpMethod } from './routes.ts';
 
@@ -18,6 +19,8 @@ export const ADMIN_API_VERSION = '1.0.0';
 export interface AdminApiOptions {
   /** Largest request body accepted (default 1 MiB). */
   bodyLimitBytes?: number;
+  /** The running gateway, for GET /admin/v1/deployments. */
+  routing?: LiveRouting;
 }
 
 /** A request as the CLI's direct mode makes it: already-parsed JSON, no HTTP. */
@@ -53,6 +56,7 @@ export class AdminApi {
   readonly routes: readonly AdminRoute[] = ADMIN_ROUTES;
   private readonly compiled: CompiledRoute[];
   private readonly bodyLimit: number;
+  private readonly routing: LiveRouting | undefined;
   private openApiText: string | undefined;
 
   constructor(
@@ -61,6 +65,7 @@ export class AdminApi {
     options: AdminApiOptions = {},
   ) {
     this.bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
+    this.routing = options.routing;
     this.compiled = this.routes.map(compile);
   }
 
@@ -153,6 +158,7 @@ export class AdminApi {
       params,
       query: query instanceof URLSearchParams ? Object.fromEntries(query) : (query ?? {}),
       body,
+      routing: this.routing,
     });
     return { status: route.status, body: result };
   }

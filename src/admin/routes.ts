@@ -20,6 +20,8 @@ import {
 } from '../governance/service.ts';
 import type { AccessPolicy } from '../governance/types.ts';
 import * as s from './schemas.ts';
+import { deploymentList, listDeployments, requireDeploymentsAccess, type LiveRouting } from './deployments.ts';
+import { grantsOf } from './grants.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -39,6 +41,8 @@ export interface RouteCall {
   query: Readonly<Record<string, string>>;
   /** Parsed JSON; undefined when the request had no body. */
   body: unknown;
+  /** The running gateway's deployments and health; undefined without one (the CLI's direct mode). */
+  routing?: LiveRouting;
 }
 
 export interface RouteContext<Q, B> extends Omit<RouteCall, 'query' | 'body'> {
@@ -99,7 +103,7 @@ function route<Q extends z.ZodType = typeof s.noQuery, B extends z.ZodType | und
       const query = validate(querySchema, call.query, 'query') as z.output<Q>;
       // A body-less POST (rotate, membership) is an empty object: the schema decides what is required.
       const body = (bodySchema ? validate(bodySchema, call.body ?? {}, 'body') : undefined) as B extends z.ZodType ? z.output<B> : undefined;
-      return spec.handle({ service: call.service, actor: call.actor, keyId: call.keyId, params: call.params, query, body });
+      return spec.handle({ ...call, query, body });
     },
   };
 }
@@ -231,7 +235,22 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
       kind: actor.kind,
       user: actor.kind === 'user' ? userView(actor.user) : null,
       key_id: keyId ?? null,
+      grants: grantsOf(actor),
     }),
+  }),
+  route({
+    method: 'GET',
+    path: '/admin/v1/deployments',
+    operationId: 'listDeployments',
+    summary: 'Live deployments: circuit state, latency, success rate, cool-down and share of recent traffic',
+    description: "From this replica's live health. Requests, tokens and shares count the last minute.",
+    tag: 'deployments',
+    access: ['config.read'],
+    response: deploymentList,
+    handle: async ({ service, actor, routing }) => {
+      requireDeploymentsAccess(actor);
+      return listDeployments(routing, service.now());
+    },
   }),
 
   // Orgs

@@ -104,7 +104,8 @@ export async function serve(options: ServeOptions): Promise<void> {
   const service = new GovernanceService({ store: governance.store, directory: governance.directory, counters: governance.counters });
   await service.ensureDefaultOrg({ timezone: config.governance.timezone });
   await reconcile(service, config, logger);
-  const gateway = new Gateway({ config, usageSink, logger, governance, admin: new AdminApi(service, governance.resolver) });
+  const gateway = new Gateway({ config, usageSink, logger, governance });
+  gateway.admin = new AdminApi(service, governance.resolver, { routing: gateway });
   for (const warning of registryWarnings(gateway.registry)) logger.warn(warning);
   const { url } = await gateway.listen(server.port, server.host);
   banner([
@@ -121,7 +122,7 @@ export async function serve(options: ServeOptions): Promise<void> {
       const next = readConfig(options.config);
       const merged = { ...next, server: { ...next.server, port: server.port, host: server.host, master_key: next.server.master_key ?? server.master_key } };
       gateway.reload(merged);
-      gateway.admin = new AdminApi(service, governance.resolver);
+      gateway.admin = new AdminApi(service, governance.resolver, { routing: gateway });
       await reconcile(service, merged, logger);
       logger.info({ config: options.config }, 'configuration reloaded');
     } catch (err) {

@@ -25,6 +25,7 @@ import { parseJsonBody, readBody, sendJson } from './http.ts';
 import { z } from 'zod';
 import { zodToBadRequest } from '../dialects/openai/request.ts';
 import { FeedbackBook } from '../routing/feedback.ts';
+import { UI_PREFIX, UiAssets } from '../ui/static.ts';
 
 const feedbackSchema = z.strictObject({
   request_id: z.string().min(1).max(200),
@@ -72,6 +73,8 @@ export class Gateway {
   private closing = false;
   governance: GovernanceRuntime | undefined;
   admin: AdminHandler | undefined;
+  /** The dashboard's static files, served under /ui. */
+  readonly ui = new UiAssets();
 
   constructor(options: GatewayOptions) {
     this.catalog = options.catalog ?? Catalog.default();
@@ -204,6 +207,7 @@ export class Gateway {
       if (!group || !modelAllowed(principal, group, id)) throw modelNotFound(id);
       return sendJson(res, 200, { ...modelObject(group), id });
     }
+    if (path === UI_PREFIX || path.startsWith(`${UI_PREFIX}/`)) return this.ui.serve(req, res, path);
     if (path.startsWith('/admin/v1/')) {
       if (!this.admin) throw new GatewayError('not_found', 'the admin API is not enabled on this gateway', { code: 'admin_disabled' });
       return this.admin.handle(req, res, path);
