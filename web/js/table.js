@@ -1,4 +1,5 @@
-// A sortable data table with a CSV export of exactly the rows and columns it shows.
+// A sortable data table with a CSV export of the rows it shows, in the order shown (with raw values,
+// and columns that only the export carries).
 import { download, toCsv } from './csv.js';
 import { h, replace } from './dom.js';
 
@@ -10,6 +11,7 @@ import { h, replace } from './dom.js';
  * @property {(row: T) => Node | string} [render] cell content; default: the value as text
  * @property {boolean} [num] right-aligned
  * @property {boolean} [sortable] default true
+ * @property {boolean} [csvOnly] exported, not shown
  */
 
 /**
@@ -37,7 +39,8 @@ export function dataTable(options) {
   /** @type {string | null} */
   let selected = null;
   const tbody = h('tbody');
-  const headCells = options.columns.map((col, i) =>
+  const shown = options.columns.filter((c) => !c.csvOnly);
+  const headCells = shown.map((col, i) =>
     h('th', { class: col.num ? 'num' : '', scope: 'col', onclick: () => col.sortable !== false && sortBy(i) }, col.label),
   );
   const count = h('span', { class: 'muted small' });
@@ -58,7 +61,7 @@ export function dataTable(options) {
 
   function sorted() {
     if (sortIndex < 0) return rows;
-    const value = options.columns[sortIndex].value;
+    const value = shown[sortIndex].value;
     return [...rows].sort((a, b) => compare(value(a), value(b)) * sortDir);
   }
 
@@ -69,7 +72,7 @@ export function dataTable(options) {
     });
     count.textContent = rows.length ? `(${rows.length})` : '';
     if (rows.length === 0) {
-      replace(tbody, h('tr', null, h('td', { class: 'empty', colspan: String(options.columns.length) }, options.empty ?? 'Nothing to show.')));
+      replace(tbody, h('tr', null, h('td', { class: 'empty', colspan: String(shown.length) }, options.empty ?? 'Nothing to show.')));
       return;
     }
     replace(
@@ -78,7 +81,7 @@ export function dataTable(options) {
         const tr = h(
           'tr',
           { class: options.onRowClick ? 'clickable' : '' },
-          options.columns.map((col) => {
+          shown.map((col) => {
             const content = col.render ? col.render(row) : text(col.value(row));
             return h('td', { class: col.num ? 'num' : '' }, content);
           }),
@@ -100,8 +103,8 @@ export function dataTable(options) {
   }
 
   function exportCsv() {
-    const header = options.columns.map((c) => c.label);
-    download(`${options.csvName}.csv`, toCsv(header, sorted().map((row) => options.columns.map((c) => c.value(row)))));
+    const columns = options.columns.filter((c) => c.label !== '');
+    download(`${options.csvName}.csv`, toCsv(columns.map((c) => c.label), sorted().map((row) => columns.map((c) => c.value(row)))));
   }
 
   draw();

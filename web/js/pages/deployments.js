@@ -49,6 +49,9 @@ export async function render(ctx) {
     columns: [
       { label: 'Model', value: (d) => d.model_group, render: (d) => h('strong', null, d.model_group) },
       { label: 'Provider', value: (d) => d.provider, render: (d) => h('div', null, d.provider, ' ', h('span', { class: 'muted small' }, d.provider_type), h('div', { class: 'mono muted small' }, d.provider_model)) },
+      { label: 'Provider type', value: (d) => d.provider_type, csvOnly: true },
+      { label: 'Provider model', value: (d) => d.provider_model, csvOnly: true },
+      { label: 'Deployment id', value: (d) => d.id, csvOnly: true },
       { label: 'Circuit', value: (d) => (d.cooldown_until && d.circuit_state === 'closed' ? 'cooling_down' : d.circuit_state), render: circuit },
       { label: 'Success', value: (d) => d.success_rate, render: (d) => h('div', { class: 'share' }, bar(d.success_rate, successTone(d.success_rate)), h('span', { class: 'pct' }, fmtPct(d.success_rate))) },
       { label: 'TTFT (EWMA)', value: (d) => d.ewma_ttft_ms, render: (d) => (d.measured ? fmtMs(d.ewma_ttft_ms) : h('span', { class: 'muted', title: 'prior: not measured yet' }, fmtMs(d.ewma_ttft_ms))), num: true },
@@ -56,6 +59,8 @@ export async function render(ctx) {
       { label: 'In flight', value: (d) => d.in_flight, num: true },
       { label: 'Req/min', value: (d) => d.recent_requests, render: (d) => fmtInt(d.recent_requests), num: true },
       { label: 'Traffic share', value: (d) => d.traffic_share, render: (d) => h('div', null, h('div', { class: 'share' }, bar(d.traffic_share), h('span', { class: 'pct' }, fmtPct(d.traffic_share))), h('div', { class: 'muted small' }, `${fmtPct(d.group_share, 0)} of ${d.model_group}`)) },
+      { label: 'Share of model', value: (d) => d.group_share, csvOnly: true },
+      { label: 'Tokens/s', value: (d) => d.tokens_per_second, csvOnly: true },
       { label: 'Recovers', value: (d) => d.recovers_at, render: (d) => (d.recovers_at ? fmtAgo(d.recovers_at) : '—') },
     ],
   });
