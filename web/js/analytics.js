@@ -17,7 +17,7 @@ import { get } from './api.js';
  *   status: number, error_class: string | null, cost_usd: number, latency_ms: number, ttft_ms: number | null,
  *   prompt_tokens: number, completion_tokens: number, stream: boolean, client_abandoned: boolean,
  *   team_id: string | null, key_id: string | null, strategy: string | null, attempts: number }} RequestRow
- * @typedef {RequestRow & { candidates?: unknown, route_reason?: string | null, fallback_reason?: string | null,
+ * @typedef {RequestRow & { requested_model?: string, request_body?: string | null, response_body?: string | null, candidates?: unknown, route_reason?: string | null, fallback_reason?: string | null,
  *   complexity?: number | null, auto_tier?: string | null, baseline_cost_usd?: number | null, [field: string]: unknown }} RequestDetail
  * @typedef {import('./api.js').Query} Query
  */

@@ -80,9 +80,9 @@ export async function request(method, path, options = {}) {
 export const get = (path, query) => request('GET', path, { query });
 
 /**
- * True when the route does not exist on this gateway (e.g. analytics not installed).
+ * True when the route does not exist or is switched off on this gateway (e.g. no usage analytics).
  * @param {unknown} error
  */
 export function isMissingRoute(error) {
-  return error instanceof ApiError && error.status === 404 && (error.code === 'unknown_route' || error.code === 'admin_disabled');
+  return error instanceof ApiError && error.status === 404 && ['unknown_route', 'admin_disabled', 'analytics_disabled'].includes(error.code ?? '');
 }

@@ -17,6 +17,7 @@ const GROUPINGS = [
   { value: 'team', label: 'team' },
   { value: 'key', label: 'key' },
   { value: 'strategy', label: 'strategy' },
+  { value: 'tier', label: 'quality tier' },
 ];
 
 /** @param {PageContext} ctx */

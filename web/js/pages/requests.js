@@ -27,7 +27,7 @@ export async function render(ctx) {
   const filters = {
     model: h('input', { name: 'model', placeholder: 'any', list: 'sy-models' }),
     provider: h('input', { name: 'provider', placeholder: 'any' }),
-    status: h('input', { name: 'status', placeholder: 'any, e.g. 200 or 429', inputmode: 'numeric' }),
+    status: h('input', { name: 'status', placeholder: 'any, e.g. 429 or 5xx' }),
     error_class: h('select', { name: 'error_class' }, ERROR_CLASSES.map((c) => h('option', { value: c }, c || 'any'))),
     team_id: h('input', { name: 'team_id', placeholder: 'any team id' }),
     key_id: h('input', { name: 'key_id', placeholder: 'any key id' }),
@@ -123,7 +123,7 @@ export async function render(ctx) {
       h('dl', { class: 'facts', 'data-testid': 'request-facts' },
         fact('Time', fmtTime(r.ts)),
         fact('Status', h('span', null, statusBadge(r.status), r.error_class ? ` ${r.error_class}` : '')),
-        fact('Model', r.model),
+        fact('Model', r.requested_model && r.requested_model !== r.model ? `${r.model} (asked for ${r.requested_model})` : r.model),
         fact('Deployment', r.deployment ? h('span', { class: 'mono' }, r.deployment) : null),
         fact('Provider', r.provider),
         fact('Latency', `${fmtMs(r.latency_ms)} (first token ${fmtMs(r.ttft_ms)})`),
@@ -162,6 +162,8 @@ export async function render(ctx) {
         }),
         h('li', { class: r.status < 400 ? 'chosen' : 'excluded' }, h('span', { class: 'mono' }, r.deployment ?? r.provider ?? '—'), statusBadge(r.status)),
       ),
+      typeof r.request_body === 'string' ? h('details', null, h('summary', null, 'Request body'), h('pre', { class: 'mono small' }, r.request_body)) : null,
+      typeof r.response_body === 'string' ? h('details', null, h('summary', null, 'Response body'), h('pre', { class: 'mono small' }, r.response_body)) : null,
     );
   }
 
