@@ -10,6 +10,7 @@ import { GovernanceConflictError, GovernanceNotFoundError } from '../store/gover
 import { presentedKey } from '../server/auth.ts';
 import { parseJsonBody, readBody, sendJson } from '../server/http.ts';
 import type { LiveRouting } from './deployments.ts';
+import type { AnalyticsService } from '../analytics/service.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { ADMIN_ROUTES, OPENAPI_PATH, type AdminRoute, type HttpMethod } from './routes.ts';
 
@@ -21,6 +22,8 @@ export interface AdminApiOptions {
   bodyLimitBytes?: number;
   /** The running gateway, for GET /admin/v1/deployments. */
   routing?: LiveRouting;
+  /** Usage analytics and the request explorer; without it those routes answer 404. */
+  analytics?: AnalyticsService;
 }
 
 /** A request as the CLI's direct mode makes it: already-parsed JSON, no HTTP. */
@@ -57,6 +60,7 @@ export class AdminApi {
   private readonly compiled: CompiledRoute[];
   private readonly bodyLimit: number;
   private readonly routing: LiveRouting | undefined;
+  private readonly analytics: AnalyticsService | undefined;
   private openApiText: string | undefined;
 
   constructor(
@@ -66,6 +70,7 @@ export class AdminApi {
   ) {
     this.bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
     this.routing = options.routing;
+    this.analytics = options.analytics;
     this.compiled = this.routes.map(compile);
   }
 
@@ -153,6 +158,7 @@ export class AdminApi {
   ): Promise<AdminResponse> {
     const result = await route.run({
       service: this.service,
+      analytics: this.analytics,
       actor,
       keyId,
       params,

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { ConfigError, describeEnvProviders, loadConfig, mergeEnvProviders, parseConfig, type SwitchyardConfig } from '../config/index.ts';
 import { registryWarnings } from '../routing/registry.ts';
 import { AdminApi } from '../admin/api.ts';
@@ -14,6 +14,10 @@ import { openPostgresGovernanceStore, openSqliteGovernanceStore } from '../store
 import { openDatabase } from '../store/sqlite/database.ts';
 import { SqliteUsageSink } from '../store/sqlite/usage-sink.ts';
 import { startDemoProviders, type DemoProviders } from './demo.ts';
+import { AnalyticsService } from '../analytics/service.ts';
+import { SqliteAnalyticsStore } from '../store/sqlite/analytics-store.ts';
+import { Observability } from '../observability/index.ts';
+import { createLogger } from '../observability/logger.ts';
 
 export interface ServeOptions {
   config?: string;
@@ -52,7 +56,7 @@ async function reconcile(service: GovernanceService, config: SwitchyardConfig, l
 }
 
 export async function serve(options: ServeOptions): Promise<void> {
-  const logger = pino({ level: 'info', redact: ['*.api_key', '*.master_key', 'headers.authorization', 'headers["x-api-key"]'] });
+  const logger = createLogger();
   let config: SwitchyardConfig;
   try {
     config = readConfig(options.config);
@@ -98,14 +102,40 @@ export async function serve(options: ServeOptions): Promise<void> {
   config = { ...config, server };
 
   const db = openDatabase(config.storage.sqlite);
-  const usageSink = new SqliteUsageSink(db);
+  const usageConfig = config.usage;
+  const storeSink = new SqliteUsageSink(db, {
+    flushIntervalMs: usageConfig.flush_interval_ms,
+    maxBatch: usageConfig.batch_size,
+    maxQueue: usageConfig.queue_max,
+    retentionDays: usageConfig.retention_days,
+    minuteRollupRetentionDays: usageConfig.minute_rollup_retention_days,
+    rollupRetentionDays: usageConfig.rollup_retention_days,
+    onError: (err) => logger.warn({ err: err.message }, 'usage batch write failed; records dropped'),
+  });
+  void storeSink.maintain().catch((err: unknown) => logger.warn({ err: String(err) }, 'usage retention failed'));
+  let gatewayRef: Gateway | undefined;
+  const observability = new Observability(config.observability, {
+    health: () => gatewayRef?.health,
+    governance: () => gatewayRef?.governance,
+    onTraceError: (err) => logger.warn({ err: err.message }, 'trace export failed; spans dropped'),
+  });
+  const usageSink = observability.wrap(storeSink);
+  const analytics = new AnalyticsService(new SqliteAnalyticsStore(db));
   const governanceStore = config.storage.postgres ? openPostgresGovernanceStore(config.storage.postgres) : openSqliteGovernanceStore(db);
   const governance = await GovernanceRuntime.open({ store: governanceStore, config: config.governance, masterKey: server.master_key, logger });
   const service = new GovernanceService({ store: governance.store, directory: governance.directory, counters: governance.counters });
   await service.ensureDefaultOrg({ timezone: config.governance.timezone });
   await reconcile(service, config, logger);
-  const gateway = new Gateway({ config, usageSink, logger, governance });
-  gateway.admin = new AdminApi(service, governance.resolver, { routing: gateway });
+  const gateway = new Gateway({
+    config,
+    usageSink,
+    logger,
+    governance,
+    metrics: observability,
+    readiness: async () => ({ usage_store: db.open }),
+  });
+  gatewayRef = gateway;
+  gateway.admin = new AdminApi(service, governance.resolver, { analytics, routing: gateway });
   for (const warning of registryWarnings(gateway.registry)) logger.warn(warning);
   const { url } = await gateway.listen(server.port, server.host);
   banner([
@@ -122,7 +152,7 @@ export async function serve(options: ServeOptions): Promise<void> {
       const next = readConfig(options.config);
       const merged = { ...next, server: { ...next.server, port: server.port, host: server.host, master_key: next.server.master_key ?? server.master_key } };
       gateway.reload(merged);
-      gateway.admin = new AdminApi(service, governance.resolver, { routing: gateway });
+      gateway.admin = new AdminApi(service, governance.resolver, { analytics, routing: gateway });
       await reconcile(service, merged, logger);
       logger.info({ config: options.config }, 'configuration reloaded');
     } catch (err) {

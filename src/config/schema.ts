@@ -13,6 +13,8 @@ import { formatPath } from './errors.ts';
 import { governanceSchema, keyDeclSchema, teamDeclSchema } from './governance-schema.ts';
 import { balancerSchema, modelTimeoutsSchema, routingSchema, strategySchema } from './routing-schema.ts';
 import { closestMatch } from './suggest.ts';
+import { usageSchema } from '../usage/config.ts';
+import { observabilitySchema } from '../observability/config.ts';
 
 // A record keyed by the union makes the compiler reject a list that misses or invents a type.
 const PROVIDER_TYPE_FLAGS: Record<ProviderType, true> = {
@@ -145,7 +147,8 @@ const configShape = {
   keys: z.array(keyDeclSchema).default(() => []),
   routing: routingSchema.prefault({}),
   governance: governanceSchema.prefault({}),
-  usage: z.unknown().optional(),
+  usage: usageSchema.prefault({}),
+  observability: observabilitySchema.prefault({}),
   cache: z.unknown().optional(),
 };
 

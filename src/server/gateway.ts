@@ -26,6 +26,7 @@ import { z } from 'zod';
 import { zodToBadRequest } from '../dialects/openai/request.ts';
 import { FeedbackBook } from '../routing/feedback.ts';
 import { UI_PREFIX, UiAssets } from '../ui/static.ts';
+import type { MetricsEndpoint } from '../observability/index.ts';
 
 const feedbackSchema = z.strictObject({
   request_id: z.string().min(1).max(200),
@@ -54,6 +55,10 @@ export interface GatewayOptions {
   /** Virtual keys, budgets, rate limits and policies; without it only the master key is accepted. */
   governance?: GovernanceRuntime;
   admin?: AdminHandler;
+  /** `GET /metrics` (Prometheus); absent = 404. */
+  metrics?: MetricsEndpoint;
+  /** Extra readiness checks for `/health/ready` (stores, Redis): failing ones make it answer 503. */
+  readiness?: () => Promise<Record<string, boolean>>;
 }
 
 const noopSink: UsageSink = { record() {}, async flush() {}, async close() {} };
@@ -75,6 +80,8 @@ export class Gateway {
   admin: AdminHandler | undefined;
   /** The dashboard's static files, served under /ui. */
   readonly ui = new UiAssets();
+  private readonly metrics: MetricsEndpoint | undefined;
+  private readonly readiness: GatewayOptions['readiness'];
 
   constructor(options: GatewayOptions) {
     this.catalog = options.catalog ?? Catalog.default();
@@ -82,6 +89,8 @@ export class Gateway {
     this.logger = options.logger;
     this.governance = options.governance;
     this.admin = options.admin;
+    this.metrics = options.metrics;
+    this.readiness = options.readiness;
     this.snapshot = this.buildSnapshot(options.config, undefined);
     this.completions = new CompletionService({ pools: this.pools, health: this.health, usage: this.usage, governance: () => this.governance, feedback: this.feedback });
     this.prober = new ActiveProber(this.pools, this.health, () => this.snapshot.routing);
@@ -197,7 +206,11 @@ export class Gateway {
       case '/health/live':
         return sendJson(res, 200, { status: 'ok' });
       case '/health/ready':
-        return this.closing ? sendJson(res, 503, { status: 'shutting_down' }) : sendJson(res, 200, { status: 'ready' });
+        return this.ready(res);
+      case '/metrics':
+        requireMethod(method, 'GET');
+        if (!this.metrics) throw new GatewayError('not_found', 'metrics are not enabled on this gateway', { code: 'unknown_route' });
+        return this.metrics.handle(req, res);
     }
     if (path.startsWith('/v1/models/')) {
       requireMethod(method, 'GET');
@@ -213,6 +226,14 @@ export class Gateway {
       return this.admin.handle(req, res, path);
     }
     throw new GatewayError('not_found', `no route for ${method} ${path}`, { code: 'unknown_route' });
+  }
+
+  private async ready(res: ServerResponse): Promise<void> {
+    if (this.closing) return sendJson(res, 503, { status: 'shutting_down' });
+    if (!this.readiness) return sendJson(res, 200, { status: 'ready' });
+    const checks = await this.readiness().catch(() => ({ checks: false }));
+    const ok = Object.values(checks).every(Boolean);
+    return sendJson(res, ok ? 200 : 503, { status: ok ? 'ready' : 'not_ready', checks });
   }
 
   /** POST /v1/feedback: an outcome for a recent request, from the key that made it. */

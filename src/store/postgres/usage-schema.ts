@@ -2,6 +2,7 @@
 // pre-aggregated rollups per minute, hour and day. Versioned migrations are applied under an advisory
 // lock (like the governance migrations); daily partitions are created ahead and on demand.
 import pg from 'pg';
+import { ANALYTICS_USAGE_MIGRATION } from './analytics-schema.ts';
 
 /** Anything that runs a query: a pool, or a client inside a transaction. */
 export type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
@@ -111,6 +112,7 @@ export const USAGE_MIGRATIONS: readonly UsageMigration[] = [
       ${rollupTable(ROLLUP_TABLES.day)}
     `,
   },
+  ANALYTICS_USAGE_MIGRATION,
 ];
 
 export interface UsageMigrateOptions {

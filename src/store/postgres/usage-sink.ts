@@ -10,6 +10,7 @@ import type { UsageRecord, UsageSink } from '../../usage/record.ts';
 import { ensurePartitions, runUsageMaintenance, type UsageRetentionPolicy } from './retention.ts';
 import { aggregateRollups, normalizeRecord, type RollupRow } from './rollups.ts';
 import { SpoolFile } from './spool.ts';
+import { upsertAnalyticsRollups } from './analytics-schema.ts';
 import {
   createDailyPartitions,
   DAY_MS,
@@ -140,6 +141,10 @@ const COLUMNS: ReadonlyArray<readonly [string, string, (r: UsageRecord) => unkno
   ['attempts', 'int4', (r) => r.attempts],
   ['fallback_reason', 'text', (r) => r.fallbackReason],
   ['client_abandoned', 'bool', (r) => r.clientAbandoned],
+  ['baseline_cost_usd', 'float8', (r) => r.baselineCostUsd],
+  ['cache_hit', 'bool', (r) => r.cacheHit],
+  ['request_body', 'text', (r) => r.requestBody],
+  ['response_body', 'text', (r) => r.responseBody],
 ];
 
 const INSERT_SQL = `INSERT INTO ${USAGE_TABLE} (${COLUMNS.map(([c]) => c).join(', ')})
@@ -579,6 +584,7 @@ export class PostgresUsageSink implements UsageSink {
             ROLLUP_COLUMNS.map(([, , value]) => arrayLiteral(deltas[granularity].map(value))),
           );
         }
+        await upsertAnalyticsRollups(client, inserted);
       }
       return { inserted: inserted.length, duplicates: records.length - inserted.length, rejected: 0 };
     });

@@ -2,6 +2,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { sqliteAnalyticsMigrations } from './analytics-schema.ts';
 
 export type SqliteDatabase = Database.Database;
 
@@ -66,6 +67,8 @@ const MIGRATIONS: Migration[] = [
       ALTER TABLE usage_records ADD COLUMN auto_tier TEXT;
     `,
   },
+  // 5–6: analytics (baseline cost, bodies, keyset index, rollups); see analytics-schema.ts.
+  ...sqliteAnalyticsMigrations(),
 ];
 
 export function openDatabase(path: string): SqliteDatabase {
