@@ -21,6 +21,7 @@ export const PALETTE = ['#2563eb', '#16a34a', '#f59e0b', '#dc2626', '#7c3aed', '
  * @property {number} [height]
  * @property {string} [testId]
  * @property {string} [empty] text when there is no data
+ * @property {number} [pad] seconds either side of a single point (default an hour)
  */
 
 /**
@@ -47,7 +48,11 @@ export function timeChart(options) {
     height,
     cursor: { drag: { x: true, y: false } },
     legend: { live: true },
-    scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+    scales: {
+      // One point alone would get an axis spanning years: give it a bucket's width either side.
+      x: options.times.length === 1 ? { time: true, range: [options.times[0] - (options.pad ?? 3600), options.times[0] + (options.pad ?? 3600)] } : { time: true },
+      y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+    },
     axes: [
       { stroke: '#7a8494', grid: { stroke: '#eef1f5', width: 1 }, ticks: { stroke: '#e2e6ec', width: 1 } },
       { stroke: '#7a8494', size: 72, grid: { stroke: '#eef1f5', width: 1 }, ticks: { stroke: '#e2e6ec', width: 1 }, values: (_u, vals) => vals.map((v) => fmt(v)) },
@@ -63,7 +68,8 @@ export function timeChart(options) {
           fill: s.fill ? `${color}22` : undefined,
           dash: s.dash ? [6, 4] : undefined,
           spanGaps: true,
-          points: { show: options.times.length < 40, size: 5 },
+          // A lone value between gaps is no line at all: draw the points then.
+          points: { show: options.times.length < 40 || s.values.filter((v) => v !== null && v !== undefined).length <= 2, size: 6 },
           /** @type {(u: uPlot, v: number | null) => string} */
           value: (_u, v) => (v === null || v === undefined ? '—' : fmt(v)),
         };

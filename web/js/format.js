@@ -62,3 +62,11 @@ export function fmtDuration(s) {
   if (s < 86400) return `${Math.round(s / 3600)}h`;
   return `${Math.round(s / 86400)}d`;
 }
+
+/** Day, month and time of day: compact, for table rows. @param {string | number | null | undefined} t */
+export function fmtShortTime(t) {
+  if (t === null || t === undefined) return '—';
+  const d = new Date(t);
+  if (Number.isNaN(d.getTime())) return String(t);
+  return d.toLocaleString('en-GB', { month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+}

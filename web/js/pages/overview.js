@@ -121,6 +121,7 @@ export async function render(ctx) {
       format: (v) => fmtUsd(v),
       series: [{ label: 'Saved', values: saved.rows.filter((r) => Number.isFinite(Date.parse(String(r.group)))).map((r) => r.saved_usd), color: '#16a34a', fill: true }],
       empty: 'No savings recorded in this range.',
+      pad: 86_400,
     });
 
     /** @type {ReturnType<typeof dataTable<SummaryRow>>} */

@@ -3,7 +3,7 @@
 import { isMissingRoute, request } from '../api.js';
 import { getRequest, listRequests, MISSING_ANALYTICS, parseCandidates } from '../analytics.js';
 import { badge, field, h, notice, replace } from '../dom.js';
-import { fmtInt, fmtMs, fmtTime, fmtUsd } from '../format.js';
+import { fmtInt, fmtMs, fmtShortTime, fmtTime, fmtUsd } from '../format.js';
 import { pageHead } from '../layout.js';
 import { rangePicker } from '../range.js';
 import { dataTable } from '../table.js';
@@ -53,7 +53,7 @@ export async function render(ctx) {
       void open(r.request_id);
     },
     columns: [
-      { label: 'Time', value: (r) => r.ts, render: (r) => fmtTime(r.ts) },
+      { label: 'Time', value: (r) => r.ts, render: (r) => fmtShortTime(r.ts) },
       { label: 'Model', value: (r) => r.model },
       { label: 'Provider', value: (r) => r.provider },
       { label: 'Status', value: (r) => r.status, render: (r) => h('span', null, statusBadge(r.status), r.error_class ? h('span', { class: 'muted small' }, ` ${r.error_class}`) : null) },
