@@ -331,6 +331,15 @@ const ROWS: Row[] = [
 
   // Audit
   { route: 'GET /admin/v1/audit', label: 'query', allowed: READERS, request: () => ({ path: '/admin/v1/audit?limit=5' }) },
+
+  // Policy replay: past the permission check, this test server has no usage store (test/replay.test.ts has one).
+  {
+    route: 'POST /admin/v1/replay',
+    label: 'usage.read.org',
+    allowed: READERS,
+    request: () => ({ path: '/admin/v1/replay', body: { from: '1d', policy: {} } }),
+    expect: { master: 404, org_owner: 404, org_admin: 404, viewer: 404 },
+  },
 ];
 
 function methodOf(row: Row): string {

@@ -79,10 +79,12 @@ beforeAll(async () => {
   const east = createSimulator('openai', { ttftMs: 30, outputTokens: 24, apiKey: 'k' });
   // Fails a third of its calls with a 500: the router fails over and its success rate drops.
   const west = createSimulator('openai', { ttftMs: 90, outputTokens: 24, apiKey: 'k', errorRates: { 500: 0.34 }, seed: 11 });
+  // Always overloaded: gpt-4o tries it first, fails over to east, and its circuit opens.
+  const down = createSimulator('openai', { apiKey: 'k', errorRates: { 503: 1 } });
   const claude = createSimulator('anthropic', { ttftMs: 60, outputTokens: 30, apiKey: 'k' });
   const gemini = createSimulator('gemini', { ttftMs: 45, outputTokens: 20, apiKey: 'k' });
-  sims = [east, west, claude, gemini];
-  const [e, w, c, g] = await Promise.all(sims.map(async (s) => (await s.listen()).url));
+  sims = [east, west, down, claude, gemini];
+  const [e, w, d, c, g] = await Promise.all(sims.map(async (s) => (await s.listen()).url));
   const config = join(dir, 'switchyard.yaml');
   writeFileSync(
     config,
@@ -91,6 +93,7 @@ storage: { sqlite: ${join(dir, 'switchyard.db')} }
 providers:
   - { name: openai-east, type: openai, base_url: "${e}/v1", api_key: k }
   - { name: openai-west, type: openai, base_url: "${w}/v1", api_key: k }
+  - { name: openai-down, type: openai, base_url: "${d}/v1", api_key: k }
   - { name: claude, type: anthropic, base_url: "${c}", api_key: k }
   - { name: gemini, type: gemini, base_url: "${g}", api_key: k }
 models:
@@ -98,7 +101,7 @@ models:
     fallbacks: [gemini-2.5-flash]
     deployments: [ { provider: openai-east, model: gpt-4o-mini }, { provider: openai-west, model: gpt-4o-mini } ]
   - name: gpt-4o
-    deployments: [ { provider: openai-west, model: gpt-4o }, { provider: openai-east, model: gpt-4o } ]
+    deployments: [ { provider: openai-down, model: gpt-4o, priority: 0 }, { provider: openai-east, model: gpt-4o, priority: 1 } ]
   - { name: claude-sonnet-4, deployments: [ { provider: claude, model: claude-sonnet-4-20250514 } ] }
   - { name: gemini-2.5-flash, deployments: [ { provider: gemini, model: gemini-2.5-flash } ] }
 teams:
@@ -180,12 +183,16 @@ describe('dashboard', () => {
     await page.goto(`${base}/ui/#/deployments`);
     const rows = page.getByTestId('deployments-table').locator('tbody tr');
     await expect.poll(() => rows.count()).toBe(6);
-    const api = await admin<{ data: Array<{ id: string; provider: string; recent_requests: number; traffic_share: number; success_rate: number }> }>('GET', 'deployments');
+    const api = await admin<{ data: Array<{ id: string; circuit_state: string; recent_requests: number; traffic_share: number; success_rate: number }> }>('GET', 'deployments');
     expect(api.data.reduce((n, d) => n + d.traffic_share, 0)).toBeCloseTo(1, 2);
-    const west = api.data.find((d) => d.id === 'gpt-4o/openai-west/gpt-4o');
-    expect(west?.recent_requests).toBeGreaterThan(0);
-    expect(await page.getByTestId('deployments-table').locator('tr[data-id="gpt-4o/openai-west/gpt-4o"]').textContent()).toContain('openai-west');
-    expect(await page.getByTestId('kpi-healthy').locator('.value').textContent()).toMatch(/^[1-6]$/);
+    const down = api.data.find((d) => d.id === 'gpt-4o/openai-down/gpt-4o');
+    expect(down).toMatchObject({ circuit_state: 'open' });
+    expect(down?.recent_requests).toBeGreaterThan(0);
+    expect(down?.success_rate).toBeLessThan(0.5);
+    const row = page.getByTestId('deployments-table').locator('tr[data-id="gpt-4o/openai-down/gpt-4o"]');
+    expect(await row.textContent()).toContain('openai-down');
+    expect(await row.locator('.badge').first().textContent()).toBe('open');
+    expect(await page.getByTestId('kpi-healthy').locator('.value').textContent()).toBe('5');
     await shot('models-and-providers');
   });
 
@@ -276,7 +283,8 @@ describe('dashboard', () => {
     await page.goto(`${base}/ui/#/requests/${failedOver}`);
     const attempts = page.getByTestId('request-detail').getByTestId('attempts');
     await expect.poll(() => attempts.locator('li').count(), { timeout: 10_000 }).toBeGreaterThan(1);
-    expect(await attempts.textContent()).toContain('openai-west');
+    expect(await attempts.textContent()).toContain('openai-down');
+    expect(await attempts.textContent()).toContain('overloaded');
   });
 
   it('routing playground: explains a plan with reasons, without calling a provider', async () => {

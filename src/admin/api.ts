@@ -13,6 +13,7 @@ import type { LiveRouting } from './deployments.ts';
 import type { AnalyticsService } from '../analytics/service.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { ADMIN_ROUTES, OPENAPI_PATH, type AdminRoute, type HttpMethod } from './routes.ts';
+import type { ReplayRunner } from '../replay/runner.ts';
 
 export const ADMIN_PREFIX = '/admin/v1/';
 export const ADMIN_API_VERSION = '1.0.0';
@@ -24,6 +25,8 @@ export interface AdminApiOptions {
   routing?: LiveRouting;
   /** Usage analytics and the request explorer; without it those routes answer 404. */
   analytics?: AnalyticsService;
+  /** Serves POST /admin/v1/replay (policy replay over the usage store). */
+  replay?: ReplayRunner;
 }
 
 /** A request as the CLI's direct mode makes it: already-parsed JSON, no HTTP. */
@@ -61,6 +64,7 @@ export class AdminApi {
   private readonly bodyLimit: number;
   private readonly routing: LiveRouting | undefined;
   private readonly analytics: AnalyticsService | undefined;
+  private readonly replay: ReplayRunner | undefined;
   private openApiText: string | undefined;
 
   constructor(
@@ -71,6 +75,7 @@ export class AdminApi {
     this.bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
     this.routing = options.routing;
     this.analytics = options.analytics;
+    this.replay = options.replay;
     this.compiled = this.routes.map(compile);
   }
 
@@ -165,6 +170,7 @@ export class AdminApi {
       query: query instanceof URLSearchParams ? Object.fromEntries(query) : (query ?? {}),
       body,
       routing: this.routing,
+      replay: this.replay,
     });
     return { status: route.status, body: result };
   }

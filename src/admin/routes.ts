@@ -25,6 +25,9 @@ import { grantsOf } from './grants.ts';
 import { canSeeRecord, parseRange, scopedFilter, usageVisibility } from '../analytics/access.ts';
 import { AnalyticsService, decodeCursor, encodeCursor, requestDetailView, requestListView } from '../analytics/service.ts';
 import type { AnalyticsFilter } from '../analytics/types.ts';
+import { adminReplay } from '../replay/admin.ts';
+import type { ReplayRunner } from '../replay/runner.ts';
+import { replayBody, replayResponse } from '../replay/schema.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -48,6 +51,8 @@ export interface RouteCall {
   body: unknown;
   /** The running gateway's deployments and health; undefined without one (the CLI's direct mode). */
   routing?: LiveRouting;
+  /** Policy replay over the usage store; undefined when the gateway has none. */
+  replay?: ReplayRunner;
 }
 
 export interface RouteContext<Q, B> extends Omit<RouteCall, 'query' | 'body'> {
@@ -815,5 +820,19 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
       });
       return list(entries.map(auditView));
     },
+  }),
+
+  // Policy replay (docs/replay.md)
+  route({
+    method: 'POST',
+    path: '/admin/v1/replay',
+    operationId: 'replayPolicy',
+    summary: 'Estimate what another routing policy would have done with recorded traffic',
+    description: 'Routes the recorded requests of a time window again under the given policy (`routing:` and optionally `models:`) and compares cost, model and tier mix, latency and expected quality. See docs/replay.md.',
+    tag: 'usage',
+    access: ['usage.read.org'],
+    body: replayBody,
+    response: replayResponse,
+    handle: async ({ actor, replay, body }) => adminReplay(actor, replay, body),
   }),
 ];

@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { registerAdminCommands } from './admin.ts';
 import { classify } from './classify.ts';
+import { registerReplayCommand } from './replay.ts';
 import { serve } from './serve.ts';
 import { simulate } from './simulate.ts';
 
@@ -75,6 +76,7 @@ export function buildProgram(): Command {
     });
 
   registerAdminCommands(program);
+  registerReplayCommand(program);
   return program;
 }
 

@@ -18,6 +18,8 @@ import { AnalyticsService } from '../analytics/service.ts';
 import { SqliteAnalyticsStore } from '../store/sqlite/analytics-store.ts';
 import { Observability } from '../observability/index.ts';
 import { createLogger } from '../observability/logger.ts';
+import { ReplayRunner } from '../replay/runner.ts';
+import { SqliteUsageSource } from '../replay/sqlite-source.ts';
 
 export interface ServeOptions {
   config?: string;
@@ -126,6 +128,8 @@ export async function serve(options: ServeOptions): Promise<void> {
   const service = new GovernanceService({ store: governance.store, directory: governance.directory, counters: governance.counters });
   await service.ensureDefaultOrg({ timezone: config.governance.timezone });
   await reconcile(service, config, logger);
+  // Usage is written to the SQLite database above, so replay reads it there.
+  const replay = new ReplayRunner({ config: () => gateway.config, source: SqliteUsageSource.over(db) });
   const gateway = new Gateway({
     config,
     usageSink,
@@ -135,7 +139,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     readiness: async () => ({ usage_store: db.open }),
   });
   gatewayRef = gateway;
-  gateway.admin = new AdminApi(service, governance.resolver, { analytics, routing: gateway });
+  gateway.admin = new AdminApi(service, governance.resolver, { analytics, replay, routing: gateway });
   for (const warning of registryWarnings(gateway.registry)) logger.warn(warning);
   const { url } = await gateway.listen(server.port, server.host);
   banner([
@@ -152,7 +156,7 @@ export async function serve(options: ServeOptions): Promise<void> {
       const next = readConfig(options.config);
       const merged = { ...next, server: { ...next.server, port: server.port, host: server.host, master_key: next.server.master_key ?? server.master_key } };
       gateway.reload(merged);
-      gateway.admin = new AdminApi(service, governance.resolver, { analytics, routing: gateway });
+      gateway.admin = new AdminApi(service, governance.resolver, { analytics, replay, routing: gateway });
       await reconcile(service, merged, logger);
       logger.info({ config: options.config }, 'configuration reloaded');
     } catch (err) {
