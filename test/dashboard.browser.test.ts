@@ -303,6 +303,23 @@ describe('dashboard', () => {
     await shot('routing-playground');
   });
 
+  it('routing playground: replays a policy on the recorded traffic', async () => {
+    const form = page.getByTestId('replay-form');
+    await form.getByTestId('replay-policy').fill('routing:\n  strategy: cost\n');
+    await form.getByRole('button', { name: 'Replay' }).click();
+    const comparison = page.getByTestId('replay-comparison');
+    const requests = comparison.locator('tbody tr').filter({ has: page.locator('td:first-child', { hasText: /^Requests$/ }) });
+    await expect.poll(() => requests.count(), { timeout: 10_000 }).toBe(1);
+    const [recorded, estimated] = await requests.locator('td.num').allTextContents();
+    expect(Number(recorded)).toBeGreaterThan(20);
+    expect(Number(estimated)).toBe(Number(recorded));
+    expect(await page.getByTestId('replay-result').textContent()).toContain('strategy cost');
+    const models = await page.getByTestId('replay-models').locator('tbody tr td:first-child').allTextContents();
+    expect(models.length).toBeGreaterThan(0);
+    await page.getByTestId('replay-form').scrollIntoViewIfNeeded();
+    await shot('policy-replay');
+  });
+
   it('a viewer sees the data but no controls to change it', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await signIn(viewerKey);

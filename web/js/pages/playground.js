@@ -4,7 +4,9 @@ import { request } from '../api.js';
 import { badge, bar, field, h, notice, replace } from '../dom.js';
 import { fmtInt, fmtMs, fmtPct, fmtUsd } from '../format.js';
 import { pageHead, panel } from '../layout.js';
+import { can } from '../session.js';
 import { dataTable } from '../table.js';
+import { replayPanel } from './replay-panel.js';
 
 /**
  * @typedef {{ deployment: string, provider: string, provider_model: string, rank: number | null, score: number | null,
@@ -127,5 +129,11 @@ export async function render(ctx) {
     replace(result, summary, ...groups, raw);
   }
 
-  replace(ctx.root, pageHead('Routing playground', 'See how the router would place a request — without calling any provider'), form, result);
+  replace(
+    ctx.root,
+    pageHead('Routing playground', 'See how the router would place a request — without calling any provider'),
+    form,
+    result,
+    can('usage.read.org') ? replayPanel() : null,
+  );
 }
