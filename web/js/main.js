@@ -36,6 +36,7 @@ let leaving = [];
 /** @param {string} [message] */
 function showLogin(message) {
   leave();
+  window.onhashchange = null;
   const input = h('input', { type: 'password', name: 'key', autocomplete: 'off', placeholder: 'sk-sy-…', 'aria-label': 'Admin key', required: true });
   const status = h('div');
   if (message) status.append(notice(message));
