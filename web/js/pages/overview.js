@@ -6,6 +6,7 @@ import { bar, h, notice, replace } from '../dom.js';
 import { fmtCompact, fmtInt, fmtMs, fmtPct, fmtUsd } from '../format.js';
 import { kpi, pageHead } from '../layout.js';
 import { rangePicker } from '../range.js';
+import { namer } from '../names.js';
 import { dataTable } from '../table.js';
 
 /** @typedef {import('../main.js').PageContext} PageContext */
@@ -39,18 +40,19 @@ export async function render(ctx) {
     replace(body, h('p', { class: 'muted' }, 'Loading…'));
     let data;
     try {
-      const [total, byGroup, byGroupSummary, saved] = await Promise.all([
+      const [total, byGroup, byGroupSummary, saved, label] = await Promise.all([
         timeseries({ ...base, bucket: range.bucket }),
         timeseries({ ...base, bucket: range.bucket, group_by: groupBy }),
         summary({ ...base, group_by: groupBy }),
         savings({ ...base, group_by: 'day' }),
+        groupBy === 'team' || groupBy === 'key' ? namer(groupBy) : Promise.resolve((/** @type {string | null} */ g) => g ?? '(none)'),
       ]);
-      data = { total, byGroup, byGroupSummary, saved };
+      data = { total, byGroup, byGroupSummary, saved, label };
     } catch (err) {
       replace(body, notice(isMissingRoute(err) ? MISSING_ANALYTICS : err instanceof Error ? err.message : String(err)));
       return;
     }
-    const { total, byGroup, byGroupSummary, saved } = data;
+    const { total, byGroup, byGroupSummary, saved, label } = data;
     const t = byGroupSummary.total;
     const errorRate = t.requests > 0 ? t.errors / t.requests : 0;
     const savedUsd = saved.total.saved_usd;
@@ -107,7 +109,7 @@ export async function render(ctx) {
       testId: 'chart-spend-by-group',
       times: grouped.times,
       format: (v) => fmtUsd(v),
-      series: grouped.aligned.map((s) => ({ label: s.group ?? '(none)', values: s.values })),
+      series: grouped.aligned.map((s) => ({ label: label(s.group), values: s.values })),
     });
     const errorRateChart = timeChart({
       testId: 'chart-error-rate',
@@ -130,7 +132,8 @@ export async function render(ctx) {
       csvName: `switchyard-by-${groupBy}-${range.label}`,
       testId: 'summary-table',
       columns: [
-        { label: groupBy, value: (r) => r.group ?? '(none)' },
+        { label: groupBy, value: (r) => label(r.group) },
+        ...(groupBy === 'team' || groupBy === 'key' ? [{ label: `${groupBy} id`, value: (/** @type {SummaryRow} */ r) => r.group, csvOnly: true }] : []),
         { label: 'Requests', value: (r) => r.requests, render: (r) => fmtInt(r.requests), num: true },
         { label: 'Share', value: (r) => r.share, render: (r) => h('div', { class: 'share' }, bar(r.share), h('span', { class: 'pct' }, fmtPct(r.share))) },
         { label: 'Errors', value: (r) => r.errors, render: (r) => fmtInt(r.errors), num: true },

@@ -6,6 +6,7 @@ import { badge, field, h, notice, replace } from '../dom.js';
 import { fmtInt, fmtMs, fmtShortTime, fmtTime, fmtUsd } from '../format.js';
 import { pageHead } from '../layout.js';
 import { rangePicker } from '../range.js';
+import { namer } from '../names.js';
 import { dataTable } from '../table.js';
 
 /**
@@ -97,7 +98,8 @@ export async function render(ctx) {
     replace(detail, h('p', { class: 'muted' }, 'Loading…'));
     layout.classList.remove('single');
     try {
-      showDetail(await getRequest(id));
+      const [record, team, key] = await Promise.all([getRequest(id), namer('team'), namer('key')]);
+      showDetail(record, team, key);
     } catch (err) {
       replace(detail, notice(err instanceof Error ? err.message : String(err)));
     }
@@ -110,8 +112,12 @@ export async function render(ctx) {
     layout.classList.add('single');
   }
 
-  /** @param {RequestDetail} r */
-  function showDetail(r) {
+  /**
+   * @param {RequestDetail} r
+   * @param {(id: string | null) => string} teamName
+   * @param {(id: string | null) => string} keyName
+   */
+  function showDetail(r, teamName, keyName) {
     const candidates = parseCandidates(r.candidates);
     const fact = (/** @type {string} */ label, /** @type {Node | string | null | undefined} */ value) => [h('dt', null, label), h('dd', null, value ?? '—')];
     const saved = r.baseline_cost_usd !== null && r.baseline_cost_usd !== undefined ? r.baseline_cost_usd - r.cost_usd : null;
@@ -132,8 +138,8 @@ export async function render(ctx) {
         fact('Baseline cost', r.baseline_cost_usd === undefined ? null : fmtUsd(r.baseline_cost_usd)),
         fact('Saved', saved === null ? null : fmtUsd(saved)),
         fact('Stream', r.stream ? (r.client_abandoned ? 'yes, abandoned by the client' : 'yes') : 'no'),
-        fact('Team', r.team_id),
-        fact('Key', r.key_id),
+        fact('Team', r.team_id ? teamName(r.team_id) : '—'),
+        fact('Key', r.key_id ? keyName(r.key_id) : 'master key'),
       ),
       h('h3', null, 'Routing decision'),
       h('dl', { class: 'facts', 'data-testid': 'routing-decision' },
