@@ -4,7 +4,7 @@
 import { get, isMissingRoute } from '../api.js';
 import { summary } from '../analytics.js';
 import { badge, bar, h, notice, replace } from '../dom.js';
-import { fmtAgo, fmtInt, fmtMs, fmtPct, fmtUsd } from '../format.js';
+import { fmtInt, fmtMs, fmtPct, fmtUsd } from '../format.js';
 import { kpi, pageHead } from '../layout.js';
 import { rangePicker } from '../range.js';
 import { dataTable } from '../table.js';
@@ -24,9 +24,10 @@ const REFRESH_MS = 5000;
 
 /** @param {Deployment} d */
 function circuit(d) {
-  if (d.circuit_state === 'open') return badge('open', 'bad');
+  const until = d.recovers_at ? h('div', { class: 'muted small' }, `until ${new Date(d.recovers_at).toLocaleTimeString('en-GB')}`) : null;
+  if (d.circuit_state === 'open') return h('div', null, badge('open', 'bad'), until);
   if (d.circuit_state === 'half_open') return badge('half-open', 'warn');
-  if (d.cooldown_until) return badge('cooling down', 'warn');
+  if (d.cooldown_until) return h('div', null, badge('cooling down', 'warn'), until);
   return badge('closed', 'ok');
 }
 
@@ -54,14 +55,14 @@ export async function render(ctx) {
       { label: 'Deployment id', value: (d) => d.id, csvOnly: true },
       { label: 'Circuit', value: (d) => (d.cooldown_until && d.circuit_state === 'closed' ? 'cooling_down' : d.circuit_state), render: circuit },
       { label: 'Success', value: (d) => d.success_rate, render: (d) => h('div', { class: 'share' }, bar(d.success_rate, successTone(d.success_rate)), h('span', { class: 'pct' }, fmtPct(d.success_rate))) },
-      { label: 'TTFT (EWMA)', value: (d) => d.ewma_ttft_ms, render: (d) => (d.measured ? fmtMs(d.ewma_ttft_ms) : h('span', { class: 'muted', title: 'prior: not measured yet' }, fmtMs(d.ewma_ttft_ms))), num: true },
-      { label: 'TTFT p90', value: (d) => d.ttft_p90_ms, render: (d) => fmtMs(d.ttft_p90_ms), num: true },
+      { label: 'TTFT', value: (d) => d.ewma_ttft_ms, render: (d) => (d.measured ? fmtMs(d.ewma_ttft_ms) : h('span', { class: 'muted', title: 'prior: not measured yet' }, fmtMs(d.ewma_ttft_ms))), num: true },
+      { label: 'p90', value: (d) => d.ttft_p90_ms, render: (d) => fmtMs(d.ttft_p90_ms), num: true },
       { label: 'In flight', value: (d) => d.in_flight, num: true },
       { label: 'Req/min', value: (d) => d.recent_requests, render: (d) => fmtInt(d.recent_requests), num: true },
       { label: 'Traffic share', value: (d) => d.traffic_share, render: (d) => h('div', null, h('div', { class: 'share' }, bar(d.traffic_share), h('span', { class: 'pct' }, fmtPct(d.traffic_share))), h('div', { class: 'muted small' }, `${fmtPct(d.group_share, 0)} of ${d.model_group}`)) },
       { label: 'Share of model', value: (d) => d.group_share, csvOnly: true },
       { label: 'Tokens/s', value: (d) => d.tokens_per_second, csvOnly: true },
-      { label: 'Recovers', value: (d) => d.recovers_at, render: (d) => (d.recovers_at ? fmtAgo(d.recovers_at) : '—') },
+      { label: 'Recovers at', value: (d) => d.recovers_at, csvOnly: true },
     ],
   });
 
