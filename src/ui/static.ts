@@ -56,8 +56,13 @@ interface Asset {
 
 /** Files outside `web/` that the dashboard imports, by their URL below /ui/. */
 function vendorFiles(): Map<string, string> {
-  const require = createRequire(import.meta.url);
-  const uplotDist = resolve(require.resolve('uplot/package.json'), '..', 'dist');
+  let uplotDist: string;
+  try {
+    uplotDist = resolve(createRequire(import.meta.url).resolve('uplot/package.json'), '..', 'dist');
+  } catch {
+    // Without uPlot installed the dashboard draws no charts, but the gateway must still start.
+    return new Map();
+  }
   return new Map([
     ['vendor/uplot.esm.js', resolve(uplotDist, 'uPlot.esm.js')],
     ['vendor/uplot.css', resolve(uplotDist, 'uPlot.min.css')],
