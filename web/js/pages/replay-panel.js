@@ -28,7 +28,7 @@ export function replayPanel() {
     { class: 'panel', 'data-testid': 'replay-form' },
     h('div', { class: 'panel-head' }, h('h2', null, 'Replay a policy on recorded traffic')),
     h('p', { class: 'muted small' }, 'The requests of the window are routed again by the real router under this policy (the config file’s routing: and, optionally, models: sections). Nothing is sent to a provider.'),
-    h('div', { class: 'form-row' }, field('Window', window), field('Policy (YAML)', policy)),
+    h('div', { class: 'form-row top' }, field('Window', window), h('label', { class: 'field wide' }, 'Policy (YAML)', policy)),
     h('div', { class: 'toolbar' }, h('button', { type: 'submit', class: 'primary' }, 'Replay')),
     result,
   );
