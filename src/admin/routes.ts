@@ -28,6 +28,7 @@ import type { AnalyticsFilter } from '../analytics/types.ts';
 import { adminReplay } from '../replay/admin.ts';
 import type { ReplayRunner } from '../replay/runner.ts';
 import { replayBody, replayResponse } from '../replay/schema.ts';
+import { UnsupportedQueryError } from '../analytics/sql.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -234,12 +235,13 @@ function analyticsFilter(actor: Actor, query: AnalyticsFilterQuery): AnalyticsFi
   return scopedFilter(usageVisibility(actor), requested);
 }
 
-/** Analytics errors of range size become 400s naming the bucket. */
+/** Queries the rollups cannot answer become 400s: too many buckets, or dimensions no cube holds together. */
 async function rangeChecked<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
     if (error instanceof RangeError) fail(error.message, 'bucket', 'invalid_value');
+    if (error instanceof UnsupportedQueryError) fail(error.message, 'group_by', 'unsupported_combination');
     throw error;
   }
 }
@@ -743,7 +745,7 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     access: USAGE_READ,
     query: s.summaryQuery,
     response: s.summaryResponse,
-    handle: async (ctx) => analyticsOf(ctx).summary(parseRange(ctx.query, Date.now()), analyticsFilter(ctx.actor, ctx.query), ctx.query.group_by),
+    handle: async (ctx) => rangeChecked(() => analyticsOf(ctx).summary(parseRange(ctx.query, Date.now()), analyticsFilter(ctx.actor, ctx.query), ctx.query.group_by)),
   }),
   route({
     method: 'GET',
@@ -754,7 +756,8 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     access: USAGE_READ,
     query: s.savingsQuery,
     response: s.savingsResponse,
-    handle: async (ctx) => analyticsOf(ctx).savings(parseRange(ctx.query, Date.now(), 30 * 86_400_000), analyticsFilter(ctx.actor, ctx.query), ctx.query.group_by),
+    handle: async (ctx) =>
+      rangeChecked(() => analyticsOf(ctx).savings(parseRange(ctx.query, Date.now(), 30 * 86_400_000), analyticsFilter(ctx.actor, ctx.query), ctx.query.group_by)),
   }),
   route({
     method: 'GET',

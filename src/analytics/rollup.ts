@@ -56,9 +56,55 @@ export function histQuantile(hist: readonly number[], q: number, maxMs?: number)
 export const LATENCY_HIST_COLUMNS: readonly string[] = Array.from({ length: HIST_SLOTS }, (_, i) => `lh${i}`);
 export const TTFT_HIST_COLUMNS: readonly string[] = Array.from({ length: HIST_SLOTS }, (_, i) => `th${i}`);
 
-/** Dimension columns, in primary-key order after `bucket`. Absent values are ''. */
+/** Every dimension a query may filter or group on. Absent values are ''. */
 export const DIMENSIONS = ['org_id', 'team_id', 'user_id', 'key_id', 'model', 'provider', 'status', 'strategy', 'tier'] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
+
+/**
+ * Rollup families ("cubes"), each keyed by a subset of the dimensions, smallest first. One cube with
+ * every dimension would hold about as many rows as there are requests (each key × model × status ×
+ * tier is nearly unique per minute); these subsets keep each query's scan to a few thousand rows.
+ * A query reads the first cube that has every dimension it filters or groups on.
+ */
+export const CUBES = {
+  totals: ['org_id', 'team_id'],
+  traffic: ['org_id', 'team_id', 'model', 'provider', 'status', 'strategy', 'tier'],
+  callers: ['org_id', 'team_id', 'user_id', 'key_id', 'model'],
+} as const satisfies Record<string, readonly Dimension[]>;
+export type CubeName = keyof typeof CUBES;
+export const CUBE_NAMES = Object.keys(CUBES) as CubeName[];
+
+/**
+ * Granularities kept per cube. Per-key and per-user rows have no minute level: at a few requests per
+ * key and minute it would hold a row per request, doubling the write cost for little use.
+ */
+export const CUBE_GRANULARITIES: Readonly<Record<CubeName, readonly Granularity[]>> = {
+  totals: ['minute', 'hour', 'day'],
+  traffic: ['minute', 'hour', 'day'],
+  callers: ['hour', 'day'],
+};
+
+const DIMENSION_INDEX: Readonly<Record<Dimension, number>> = Object.fromEntries(DIMENSIONS.map((d, i) => [d, i])) as Record<Dimension, number>;
+const CUBE_DIM_INDEXES: Readonly<Record<CubeName, readonly number[]>> = Object.fromEntries(
+  CUBE_NAMES.map((c) => [c, CUBES[c].map((d) => DIMENSION_INDEX[d])]),
+) as Record<CubeName, number[]>;
+
+/** The smallest cube holding every dimension in `needed` at every given granularity, or undefined. */
+export function cubeFor(needed: Iterable<Dimension>, granularities: readonly Granularity[] = []): CubeName | undefined {
+  const wanted = [...needed];
+  return CUBE_NAMES.find(
+    (cube) => wanted.every((d) => (CUBES[cube] as readonly Dimension[]).includes(d)) && granularities.every((g) => CUBE_GRANULARITIES[cube].includes(g)),
+  );
+}
+
+export function rollupTable(cube: CubeName, granularity: Granularity): string {
+  return `analytics_${cube}_${granularity}`;
+}
+
+/** Every rollup table, for migrations and retention. */
+export const ROLLUP_TABLES: ReadonlyArray<{ cube: CubeName; granularity: Granularity; table: string }> = CUBE_NAMES.flatMap((cube) =>
+  CUBE_GRANULARITIES[cube].map((granularity) => ({ cube, granularity, table: rollupTable(cube, granularity) })),
+);
 
 export const SUM_COLUMNS = [
   'requests',
@@ -76,17 +122,12 @@ export const SUM_COLUMNS = [
   ...TTFT_HIST_COLUMNS,
 ] as const;
 
-export const ROLLUP_TABLE: Readonly<Record<Granularity, string>> = {
-  minute: 'analytics_rollup_minute',
-  hour: 'analytics_rollup_hour',
-  day: 'analytics_rollup_day',
-};
-
 export interface RollupRow {
   bucket: number;
+  /** Values of the cube's dimensions, in `CUBES[cube]` order. */
   dims: string[];
   /** Additive measures in `SUM_COLUMNS` order. */
-  sums: number[];
+  sums: Float64Array;
   latencyMsMax: number;
 }
 
@@ -121,46 +162,74 @@ export function recordDims(r: UsageRecord): string[] {
   ];
 }
 
-/** Rows per granularity, sorted by key (every writer upserts in one order: no deadlocks between replicas). */
-export function aggregate(records: Iterable<UsageRecord>): Record<Granularity, RollupRow[]> {
-  const maps = GRANULARITIES.map(() => new Map<string, RollupRow>());
+export type RollupDeltas = Record<CubeName, Record<Granularity, RollupRow[]>>;
+
+const CUBE_KEEPS: readonly boolean[][] = CUBE_NAMES.map((cube) => GRANULARITIES.map((g) => CUBE_GRANULARITIES[cube].includes(g)));
+
+/**
+ * Rows per cube and granularity, sorted by key (every writer upserts in one order, so concurrent
+ * replicas do not deadlock on rollup rows).
+ */
+export function aggregate(records: Iterable<UsageRecord>): RollupDeltas {
+  // bucket → dimension key → row: one string hash per record and cube, numeric lookups per granularity.
+  const maps = CUBE_NAMES.map(() => GRANULARITIES.map(() => new Map<number, Map<string, RollupRow>>()));
+  const cubeIndexes = CUBE_NAMES.map((cube) => CUBE_DIM_INDEXES[cube]);
+  const widths = GRANULARITIES.map((g) => GRANULARITY_MS[g]);
   for (const r of records) {
-    const dims = recordDims(r);
-    const dimKey = dims.join('\u0000');
+    const all = recordDims(r);
     const error = isErrorRecord(r);
     const latSlot = histSlot(r.latencyMs);
     const ttftSlot = r.ttftMs !== undefined ? histSlot(r.ttftMs) : -1;
     const baseline = r.baselineCostUsd ?? r.costUsd;
-    for (let g = 0; g < GRANULARITIES.length; g++) {
-      const width = GRANULARITY_MS[GRANULARITIES[g]];
-      const bucket = Math.floor(r.ts / width) * width;
-      const key = `${bucket}\u0000${dimKey}`;
-      let row = maps[g].get(key);
-      if (!row) {
-        row = { bucket, dims, sums: new Array<number>(WIDTH).fill(0), latencyMsMax: 0 };
-        maps[g].set(key, row);
+    for (let c = 0; c < cubeIndexes.length; c++) {
+      const indexes = cubeIndexes[c];
+      let dimKey = '';
+      for (let i = 0; i < indexes.length; i++) dimKey += `\u0000${all[indexes[i]]}`;
+      for (let g = 0; g < widths.length; g++) {
+        if (!CUBE_KEEPS[c][g]) continue;
+        const bucket = Math.floor(r.ts / widths[g]) * widths[g];
+        let rows = maps[c][g].get(bucket);
+        if (!rows) maps[c][g].set(bucket, (rows = new Map()));
+        let row = rows.get(dimKey);
+        if (!row) {
+          row = { bucket, dims: indexes.map((i) => all[i]), sums: new Float64Array(WIDTH), latencyMsMax: 0 };
+          rows.set(dimKey, row);
+        }
+        const s = row.sums;
+        s[I_REQUESTS] += 1;
+        if (error) s[I_ERRORS] += 1;
+        s[I_PROMPT] += r.promptTokens;
+        s[I_COMPLETION] += r.completionTokens;
+        s[I_CACHED] += r.cachedTokens;
+        s[I_COST] += r.costUsd;
+        s[I_BASELINE] += baseline;
+        s[I_LAT_SUM] += r.latencyMs;
+        if (r.latencyMs > row.latencyMsMax) row.latencyMsMax = r.latencyMs;
+        if (ttftSlot >= 0) {
+          s[I_TTFT_SUM] += r.ttftMs as number;
+          s[I_TTFT_COUNT] += 1;
+          s[I_TH + ttftSlot] += 1;
+        }
+        if (r.cacheHit) s[I_CACHE_HITS] += 1;
+        s[I_LH + latSlot] += 1;
       }
-      const s = row.sums;
-      s[I_REQUESTS] += 1;
-      if (error) s[I_ERRORS] += 1;
-      s[I_PROMPT] += r.promptTokens;
-      s[I_COMPLETION] += r.completionTokens;
-      s[I_CACHED] += r.cachedTokens;
-      s[I_COST] += r.costUsd;
-      s[I_BASELINE] += baseline;
-      s[I_LAT_SUM] += r.latencyMs;
-      if (r.latencyMs > row.latencyMsMax) row.latencyMsMax = r.latencyMs;
-      if (ttftSlot >= 0) {
-        s[I_TTFT_SUM] += r.ttftMs as number;
-        s[I_TTFT_COUNT] += 1;
-        s[I_TH + ttftSlot] += 1;
-      }
-      if (r.cacheHit) s[I_CACHE_HITS] += 1;
-      s[I_LH + latSlot] += 1;
     }
   }
-  const sorted = (m: Map<string, RollupRow>): RollupRow[] => [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
-  return { minute: sorted(maps[0]), hour: sorted(maps[1]), day: sorted(maps[2]) };
+  const sorted = (m: Map<number, Map<string, RollupRow>>): RollupRow[] => {
+    const out: RollupRow[] = [];
+    for (const bucket of [...m.keys()].sort((a, b) => a - b)) {
+      const rows = m.get(bucket) as Map<string, RollupRow>;
+      for (const key of [...rows.keys()].sort()) {
+        out.push(rows.get(key) as RollupRow);
+      }
+    }
+    return out;
+  };
+  const out = {} as RollupDeltas;
+  CUBE_NAMES.forEach((cube, c) => {
+    out[cube] = { minute: sorted(maps[c][0]), hour: sorted(maps[c][1]), day: sorted(maps[c][2]) };
+  });
+  return out;
 }
 
 /** Index of a measure in `RollupRow.sums`. */

@@ -1,7 +1,7 @@
 // The analytics API's answers, computed from rollups (time series, summaries, savings, tier mix) and
 // from raw records (request explorer). Store-agnostic: the store only sums rollup rows.
-import { GRANULARITY_MS, histQuantile, type Dimension, type Granularity } from './rollup.ts';
-import { addTotals, coverRange, emptyTotals, mergeRows } from './sql.ts';
+import { cubeFor, GRANULARITY_MS, histQuantile, type Dimension, type Granularity } from './rollup.ts';
+import { addTotals, coverRange, emptyTotals, mergeRows, neededDimensions, UnsupportedQueryError } from './sql.ts';
 import type { AnalyticsFilter, AnalyticsStore, RollupResultRow, StoredRecord, Totals } from './types.ts';
 
 /** `group_by` values of the API and the rollup dimension each reads. */
@@ -123,9 +123,12 @@ export class AnalyticsService {
     return { object: 'analytics.timeseries' as const, from: iso(from), to: iso(to), bucket, group_by: groupBy ?? null, series: out };
   }
 
+  /** Sums over the range: minute-exact from the smaller cubes; hour-aligned for per-key and per-user ones. */
   private async totalsBy(range: TimeRange, filter: AnalyticsFilter, groupBy?: Dimension, bucketMs?: number): Promise<{ rows: RollupResultRow[]; from: number; to: number }> {
-    const from = floorTo(range.from, 60_000);
-    const to = ceilTo(range.to, 60_000);
+    const hourly = cubeFor(neededDimensions({ filter, groupBy }), ['minute']) === undefined;
+    const width = hourly ? 3_600_000 : 60_000;
+    const from = floorTo(range.from, width);
+    const to = ceilTo(range.to, width);
     const rows = await this.store.rollups({ segments: coverRange(from, to), filter, groupBy, bucketMs });
     return { rows: mergeRows(rows), from, to };
   }
@@ -155,7 +158,11 @@ export class AnalyticsService {
   async savings(range: TimeRange, filter: AnalyticsFilter, groupBy: SavingsGroupBy) {
     const [grouped, tiers] = await Promise.all([
       groupBy === 'day' ? this.totalsBy(range, filter, undefined, DAY_MS) : this.totalsBy(range, filter, groupBy === 'team' ? 'team_id' : 'model'),
-      this.totalsBy(range, { ...filter, present: 'tier' }, 'tier'),
+      // Per-key and per-user slices have no tier breakdown (see CUBES): their tier mix is empty.
+      this.totalsBy(range, { ...filter, present: 'tier' }, 'tier').catch((error: unknown) => {
+        if (error instanceof UnsupportedQueryError) return { rows: [] as RollupResultRow[], from: range.from, to: range.to };
+        throw error;
+      }),
     ]);
     const total = emptyTotals();
     for (const row of grouped.rows) addTotals(total, row.totals);

@@ -1,6 +1,6 @@
 // SQL over the rollup tables, identical for SQLite and PostgreSQL apart from placeholders: both keep
 // `bucket` as epoch ms in a 64-bit integer and the histograms as one integer column per bucket.
-import { DIMENSIONS, GRANULARITIES, HIST_SLOTS, ROLLUP_TABLE, SUM_COLUMNS, SUM_INDEX, type Dimension } from './rollup.ts';
+import { cubeFor, DIMENSIONS, GRANULARITIES, HIST_SLOTS, rollupTable, SUM_COLUMNS, SUM_INDEX, type CubeName, type Dimension } from './rollup.ts';
 import type { AnalyticsFilter, RollupQuery, RollupResultRow, Segment, Totals } from './types.ts';
 
 export type Placeholder = (index: number) => string;
@@ -48,13 +48,40 @@ export function filterConditions(filter: AnalyticsFilter, params: unknown[], ph:
   return where;
 }
 
-/** One SELECT per segment, grouped by bucket and/or dimension; the caller merges their rows. */
-export function rollupStatements(query: RollupQuery, ph: Placeholder): Array<{ sql: string; params: unknown[] }> {
-  if (query.groupBy !== undefined && !DIMENSION_SET.has(query.groupBy)) throw new Error(`cannot group by ${String(query.groupBy)}`);
-  return query.segments.map((segment) => segmentStatement(segment, query, ph));
+/** A filter and grouping no rollup cube can answer (e.g. per-key and per-status at once). */
+export class UnsupportedQueryError extends Error {}
+
+/** The dimensions a query filters or groups on. */
+export function neededDimensions(query: Pick<RollupQuery, 'filter' | 'groupBy'>): Set<Dimension> {
+  const f = query.filter;
+  const needed = new Set<Dimension>();
+  if (query.groupBy !== undefined) needed.add(query.groupBy);
+  if (f.orgId !== undefined) needed.add('org_id');
+  if (f.teamId !== undefined || f.teamIds !== undefined) needed.add('team_id');
+  if (f.userId !== undefined) needed.add('user_id');
+  if (f.keyId !== undefined) needed.add('key_id');
+  if (f.model !== undefined) needed.add('model');
+  if (f.provider !== undefined) needed.add('provider');
+  if (f.strategy !== undefined) needed.add('strategy');
+  if (f.status !== undefined) needed.add('status');
+  if (f.present !== undefined) needed.add(f.present);
+  return needed;
 }
 
-function segmentStatement(segment: Segment, query: RollupQuery, ph: Placeholder): { sql: string; params: unknown[] } {
+/** One SELECT per segment, grouped by bucket and/or dimension, on the smallest cube that can answer. */
+export function rollupStatements(query: RollupQuery, ph: Placeholder): Array<{ sql: string; params: unknown[] }> {
+  if (query.groupBy !== undefined && !DIMENSION_SET.has(query.groupBy)) throw new Error(`cannot group by ${String(query.groupBy)}`);
+  const needed = neededDimensions(query);
+  const cube = cubeFor(needed, query.segments.map((s) => s.granularity));
+  if (!cube) {
+    throw new UnsupportedQueryError(
+      `no rollup holds ${[...needed].join(', ')} at ${[...new Set(query.segments.map((s) => s.granularity))].join('/')} resolution: per-key and per-user figures come by hour or day, with model only (not provider, status, strategy or tier)`,
+    );
+  }
+  return query.segments.map((segment) => segmentStatement(cube, segment, query, ph));
+}
+
+function segmentStatement(cube: CubeName, segment: Segment, query: RollupQuery, ph: Placeholder): { sql: string; params: unknown[] } {
   const params: unknown[] = [segment.from, segment.to];
   const where = [`bucket >= ${ph(1)}`, `bucket < ${ph(2)}`, ...filterConditions(query.filter, params, ph)];
   const keys: string[] = [];
@@ -69,7 +96,7 @@ function segmentStatement(segment: Segment, query: RollupQuery, ph: Placeholder)
     keys.push('g');
   }
   select.push(...SUM_COLUMNS.map((c, i) => `sum(${c}) AS s${i}`), 'max(latency_ms_max) AS mx');
-  const sql = `SELECT ${select.join(', ')} FROM ${ROLLUP_TABLE[segment.granularity]} WHERE ${where.join(' AND ')}${keys.length > 0 ? ` GROUP BY ${keys.join(', ')}` : ''}`;
+  const sql = `SELECT ${select.join(', ')} FROM ${rollupTable(cube, segment.granularity)} WHERE ${where.join(' AND ')}${keys.length > 0 ? ` GROUP BY ${keys.join(', ')}` : ''}`;
   return { sql, params };
 }
 
@@ -111,9 +138,14 @@ export function addTotals(into: Totals, from: Totals): void {
   }
 }
 
-/** A result row (`b`, `g`, `s0…`, `mx`; numbers possibly as strings from pg) as totals. */
-export function rowTotals(row: Record<string, unknown>): RollupResultRow {
-  const n = (key: string): number => Number(row[key] ?? 0);
+/**
+ * A result row (`b`, `g`, `s0…`, `mx`; numbers possibly as strings from pg) as totals: an object, or
+ * an array of values with their column names.
+ */
+export function rowTotals(input: Record<string, unknown> | unknown[], names?: readonly string[]): RollupResultRow {
+  const index = Array.isArray(input) && names ? columnIndex(names) : undefined;
+  const get = (key: string): unknown => (index ? (input as unknown[])[index.get(key) ?? -1] : (input as Record<string, unknown>)[key]);
+  const n = (key: string): number => Number(get(key) ?? 0);
   const t: Totals = {
     requests: n(`s${SUM_INDEX.requests}`),
     errors: n(`s${SUM_INDEX.errors}`),
@@ -131,9 +163,21 @@ export function rowTotals(row: Record<string, unknown>): RollupResultRow {
     ttftHist: Array.from({ length: HIST_SLOTS }, (_, i) => n(`s${SUM_INDEX.ttftHist + i}`)),
   };
   const out: RollupResultRow = { totals: t };
-  if (row.b !== undefined && row.b !== null) out.bucket = Number(row.b);
-  if (row.g !== undefined && row.g !== null) out.group = String(row.g);
+  const b = get('b');
+  const g = get('g');
+  if (b !== undefined && b !== null) out.bucket = Number(b);
+  if (g !== undefined && g !== null) out.group = String(g);
   return out;
+}
+
+const indexes = new WeakMap<readonly string[], Map<string, number>>();
+function columnIndex(names: readonly string[]): Map<string, number> {
+  let index = indexes.get(names);
+  if (!index) {
+    index = new Map(names.map((name, i) => [name, i]));
+    indexes.set(names, index);
+  }
+  return index;
 }
 
 /** Merges rows of several segments that share bucket and group. */
@@ -152,7 +196,11 @@ export function mergeRows(rows: Iterable<RollupResultRow>): RollupResultRow[] {
  * The fewest rollup segments covering [from, to) (minute-aligned): whole days from the day table,
  * whole hours at the edges from the hour table, the remaining minutes from the minute table.
  */
-export function coverRange(from: number, to: number): Segment[] {
+export function coverRange(from: number, to: number, finest: 'minute' | 'hour' = 'minute'): Segment[] {
+  if (finest === 'hour') {
+    const HOUR_MS = 3_600_000;
+    return coverRange(Math.floor(from / HOUR_MS) * HOUR_MS, Math.ceil(to / HOUR_MS) * HOUR_MS);
+  }
   const segments: Segment[] = [];
   const ceil = (t: number, w: number): number => Math.ceil(t / w) * w;
   const floor = (t: number, w: number): number => Math.floor(t / w) * w;

@@ -6,6 +6,10 @@ export interface SyntheticOptions {
   from: number;
   spanMs: number;
   seed?: number;
+  /** Records in the whole data set when generated in chunks (`startIndex` onwards); default `count`. */
+  total?: number;
+  /** Virtual keys (default 160): each belongs to one team and user and prefers two models and a strategy. */
+  keys?: number;
 }
 
 const MODELS = [
@@ -35,14 +39,18 @@ export function prng(seed: number): () => number {
 
 /** `count` records spread evenly over the range, i-th record at a deterministic position. */
 export function* syntheticRecords(count: number, options: SyntheticOptions, startIndex = 0): Generator<UsageRecord> {
-  const rand = prng(options.seed ?? 7);
+  const rand = prng((options.seed ?? 7) + startIndex);
+  const total = options.total ?? startIndex + count;
+  const keys = options.keys ?? 160;
   for (let i = startIndex; i < startIndex + count; i++) {
-    const m = MODELS[Math.floor(rand() * MODELS.length)];
-    const team = Math.floor(rand() * 8);
-    const user = team * 10 + Math.floor(rand() * 5);
-    const key = user * 2 + Math.floor(rand() * 2);
+    // Traffic as it looks in practice: a key belongs to one team and user, mostly uses its two
+    // preferred models, and either always routes with model "auto" or never does.
+    const key = Math.floor(rand() * keys);
+    const team = key % 8;
+    const user = team * 10 + (key % 5);
+    const m = MODELS[rand() < 0.9 ? (key + Math.floor(rand() * 2)) % MODELS.length : Math.floor(rand() * MODELS.length)];
     const status = STATUSES[Math.floor(rand() * STATUSES.length)];
-    const auto = rand() < 0.4;
+    const auto = key % 5 < 2;
     const prompt = 50 + Math.floor(rand() * 2000);
     const completion = status === 200 ? 10 + Math.floor(rand() * 800) : 0;
     const cost = (prompt * m.inPrice + completion * m.outPrice) / 1e6;
@@ -50,7 +58,7 @@ export function* syntheticRecords(count: number, options: SyntheticOptions, star
     const stream = rand() < 0.5;
     yield {
       requestId: `req_${i.toString(36).padStart(10, '0')}`,
-      ts: options.from + Math.floor((i / (startIndex + count)) * options.spanMs),
+      ts: options.from + Math.floor((i / total) * options.spanMs),
       dialect: rand() < 0.8 ? 'openai' : 'anthropic',
       operation: 'chat',
       requestedModel: auto ? 'auto' : m.model,

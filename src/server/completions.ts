@@ -274,6 +274,8 @@ export class CompletionService {
     });
     ctx.router.remember(plan, deployment, now);
     record.usageEstimated = value.completion.usage === undefined;
+    // Unary: time until the chosen deployment's response headers, from the request's arrival.
+    record.ttftMs = attempt.startedAt - state.startedAt + value.ttftMs;
     const text = value.raw ?? JSON.stringify(state.dialect.renderChat(value.completion));
     if (logBodies) record.responseBody = loggableBody(text, usageSettings.maxBodyBytes);
     const cost = this.finish(record, state, executor.attempts, deployment, usage, routed);

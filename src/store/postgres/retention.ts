@@ -2,7 +2,7 @@
 // whole daily partitions (DETACH + DROP, no row-by-row DELETE, no vacuum debt); rollups expire per
 // granularity with a DELETE on their leading `bucket` key (day rollups are kept forever by default).
 import pg from 'pg';
-import { ROLLUP_TABLE as ANALYTICS_ROLLUP_TABLE } from '../../analytics/rollup.ts';
+import { ROLLUP_TABLES as ANALYTICS_ROLLUP_TABLES } from '../../analytics/rollup.ts';
 import {
   createDailyPartitions,
   DAY_MS,
@@ -111,7 +111,9 @@ export async function pruneRollups(
     const result = await pool.query(`DELETE FROM ${ROLLUP_TABLES[granularity]} WHERE bucket < $1`, [cutoff]);
     deleted[granularity] = result.rowCount ?? 0;
     // The analytics API's rollups (bucket in epoch ms) follow the same retention.
-    await pool.query(`DELETE FROM ${ANALYTICS_ROLLUP_TABLE[granularity]} WHERE bucket < $1`, [Date.parse(cutoff)]);
+    for (const { table } of ANALYTICS_ROLLUP_TABLES.filter((t) => t.granularity === granularity)) {
+      await pool.query(`DELETE FROM ${table} WHERE bucket < $1`, [Date.parse(cutoff)]);
+    }
   }
   return deleted;
 }

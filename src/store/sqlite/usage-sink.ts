@@ -2,7 +2,7 @@
 // whole batches in one transaction, together with the rollup deltas of the batch (minute, hour and day),
 // so the analytics API never scans raw records. A full queue drops new records and counts them: the
 // request path is never blocked by the store.
-import { aggregate, DIMENSIONS, GRANULARITIES, ROLLUP_TABLE, SUM_COLUMNS, type Granularity, type RollupRow } from '../../analytics/rollup.ts';
+import { aggregate, CUBES, ROLLUP_TABLES, SUM_COLUMNS, type CubeName, type RollupRow } from '../../analytics/rollup.ts';
 import type { UsageRecord, UsageSink, UsageSinkStatsSource, UsageQueueStats } from '../../usage/record.ts';
 import type { SqliteDatabase } from './database.ts';
 
@@ -34,7 +34,7 @@ export class SqliteUsageSink implements UsageSink, UsageSinkStatsSource {
   private readonly maxBatch: number;
   private readonly maxQueue: number;
   private readonly insert;
-  private readonly upserts: Record<Granularity, ReturnType<SqliteDatabase['prepare']>>;
+  private readonly upserts: Map<string, ReturnType<SqliteDatabase['prepare']>>;
   private scheduled = false;
   accepted = 0;
   written = 0;
@@ -55,11 +55,7 @@ export class SqliteUsageSink implements UsageSink, UsageSinkStatsSource {
         @status, @errorClass, @stream, @promptTokens, @completionTokens, @cachedTokens, @costUsd, @usageEstimated,
         @latencyMs, @ttftMs, @attempts, @fallbackReason, @clientAbandoned, @strategy, @candidates, @routeReason, @orgId, @teamId, @userId, @keyId, @complexity, @autoTier,
         @baselineCostUsd, @cacheHit, @requestBody, @responseBody)`);
-    this.upserts = {
-      minute: db.prepare(rollupUpsertSql(ROLLUP_TABLE.minute)),
-      hour: db.prepare(rollupUpsertSql(ROLLUP_TABLE.hour)),
-      day: db.prepare(rollupUpsertSql(ROLLUP_TABLE.day)),
-    };
+    this.upserts = new Map(ROLLUP_TABLES.map(({ table, cube }) => [table, db.prepare(rollupUpsertSql(table, cube))]));
     this.timer = setInterval(() => this.writeBatch(), options.flushIntervalMs ?? 250);
     this.timer.unref();
     const every = options.maintenanceIntervalMs ?? 3_600_000;
@@ -124,7 +120,10 @@ export class SqliteUsageSink implements UsageSink, UsageSinkStatsSource {
       for (const r of rows) if (this.insert.run(recordParams(r)).changes > 0) inserted.push(r);
       // Rollups count each request once: a replayed record already present adds nothing.
       const deltas = aggregate(inserted);
-      for (const g of GRANULARITIES) for (const row of deltas[g]) this.upserts[g].run(rollupParams(row));
+      for (const { table, cube, granularity } of ROLLUP_TABLES) {
+        const upsert = this.upserts.get(table) as ReturnType<SqliteDatabase['prepare']>;
+        for (const row of deltas[cube][granularity]) upsert.run(rollupParams(row));
+      }
     })(batch);
   }
 
@@ -145,17 +144,18 @@ export class SqliteUsageSink implements UsageSink, UsageSinkStatsSource {
     }
     const minuteDays = this.options.minuteRollupRetentionDays ?? 7;
     const rollupDays = this.options.rollupRetentionDays ?? 400;
-    rollups += this.db.prepare(`DELETE FROM ${ROLLUP_TABLE.minute} WHERE bucket < ?`).run(now - minuteDays * DAY_MS).changes;
-    rollups += this.db.prepare(`DELETE FROM ${ROLLUP_TABLE.hour} WHERE bucket < ?`).run(now - rollupDays * DAY_MS).changes;
-    rollups += this.db.prepare(`DELETE FROM ${ROLLUP_TABLE.day} WHERE bucket < ?`).run(now - rollupDays * DAY_MS).changes;
+    for (const { table, granularity } of ROLLUP_TABLES) {
+      const days = granularity === 'minute' ? minuteDays : rollupDays;
+      rollups += this.db.prepare(`DELETE FROM ${table} WHERE bucket < ?`).run(now - days * DAY_MS).changes;
+    }
     return { records, rollups };
   }
 }
 
-function rollupUpsertSql(table: string): string {
-  const columns = ['bucket', ...DIMENSIONS, ...SUM_COLUMNS, 'latency_ms_max'];
+function rollupUpsertSql(table: string, cube: CubeName): string {
+  const columns = ['bucket', ...CUBES[cube], ...SUM_COLUMNS, 'latency_ms_max'];
   return `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})
-    ON CONFLICT (bucket, ${DIMENSIONS.join(', ')}) DO UPDATE SET
+    ON CONFLICT (bucket, ${CUBES[cube].join(', ')}) DO UPDATE SET
     ${SUM_COLUMNS.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')},
     latency_ms_max = max(latency_ms_max, excluded.latency_ms_max)`;
 }
