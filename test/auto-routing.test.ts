@@ -75,3 +75,68 @@ describe('model: auto', () => {
     expect((await post({ request_id: id })).status).toBe(400);
   });
 });
+
+describe('feedback learning across a restart', () => {
+  it('keeps the per-cluster aggregates in the SQLite usage database, so the learned shift survives', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { parseConfig } = await import('../src/config/index.ts');
+    const { Gateway } = await import('../src/server/gateway.ts');
+    const { createSimulator } = await import('../src/sim/index.ts');
+    const { openDatabase } = await import('../src/store/sqlite/database.ts');
+    const { SqliteFeedbackStore } = await import('../src/store/sqlite/feedback-store.ts');
+
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-learning-'));
+    const sim = createSimulator('openai', { apiKey: 'sim-secret', outputTokens: 5 });
+    const { url: simUrl } = await sim.listen();
+    const config = parseConfig(`
+server: { master_key: ${MASTER_KEY} }
+providers: [ { name: sim, type: openai, base_url: "${simUrl}/v1", api_key: sim-secret } ]
+models:
+  - { name: cheap, deployments: [ { provider: sim, model: gpt-4o-mini } ] }
+  - { name: mid, deployments: [ { provider: sim, model: gpt-4.1-mini } ] }
+  - { name: strong, deployments: [ { provider: sim, model: gpt-4.1 } ] }
+routing: { auto: { models: [cheap, mid, strong], quality_target: 0.3, learning: { enabled: true, min_samples: 5, target_success: 0.8, max_shift: 0.2 } } }
+`, { env: {} });
+    const start = async (dbPath: string) => {
+      const db = openDatabase(dbPath);
+      const gateway = new Gateway({ config, feedbackStore: new SqliteFeedbackStore(db) });
+      const { url } = await gateway.listen(0, '127.0.0.1');
+      const ask = async (): Promise<{ id: string; tier: string | null }> => {
+        const res = await fetch(`${url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'auto', messages: [{ role: 'user', content: EASY }] }),
+        });
+        await res.text();
+        return { id: res.headers.get('x-switchyard-request-id') ?? '', tier: res.headers.get('x-switchyard-auto-tier') };
+      };
+      const thumbsDown = async (id: string): Promise<number> =>
+        (await fetch(`${url}/v1/feedback`, { method: 'POST', headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ request_id: id, rating: 'down' }) })).status;
+      return { ask, thumbsDown, stop: async () => { await gateway.close(1000); db.close(); } };
+    };
+    try {
+      const first = await start(join(dir, 'usage.db'));
+      for (let i = 0; i < 5; i++) {
+        const { id, tier } = await first.ask();
+        expect(tier).toBe('economy');
+        expect(await first.thumbsDown(id)).toBe(200);
+      }
+      // The cheap tier failed on every 'chat' prompt: the knob moves up by max_shift for that cluster.
+      expect((await first.ask()).tier).toBe('standard');
+      await first.stop();
+
+      const restarted = await start(join(dir, 'usage.db'));
+      expect((await restarted.ask()).tier).toBe('standard');
+      await restarted.stop();
+
+      const fresh = await start(join(dir, 'other.db'));
+      expect((await fresh.ask()).tier).toBe('economy');
+      await fresh.stop();
+    } finally {
+      await sim.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -13,6 +13,7 @@ import { Gateway } from '../server/gateway.ts';
 import { openPostgresGovernanceStore, openSqliteGovernanceStore } from '../store/governance/open.ts';
 import { openDatabase } from '../store/sqlite/database.ts';
 import { SqliteUsageSink } from '../store/sqlite/usage-sink.ts';
+import { SqliteFeedbackStore } from '../store/sqlite/feedback-store.ts';
 import { startDemoProviders, type DemoProviders } from './demo.ts';
 import { AnalyticsService } from '../analytics/service.ts';
 import { SqliteAnalyticsStore } from '../store/sqlite/analytics-store.ts';
@@ -130,13 +131,14 @@ export async function serve(options: ServeOptions): Promise<void> {
   await reconcile(service, config, logger);
   // Usage is written to the SQLite database above, so replay reads it there.
   const replay = new ReplayRunner({ config: () => gateway.config, source: SqliteUsageSource.over(db) });
-  const gateway = new Gateway({
+  const gateway: Gateway = new Gateway({
     config,
     usageSink,
     logger,
     governance,
     metrics: observability,
     readiness: async () => ({ usage_store: db.open }),
+    feedbackStore: new SqliteFeedbackStore(db),
   });
   gatewayRef = gateway;
   gateway.admin = new AdminApi(service, governance.resolver, { analytics, replay, routing: gateway });

@@ -48,3 +48,65 @@ describe('FeedbackBook', () => {
     expect(book.shift('chat', { ...ON, enabled: false })).toBe(0);
   });
 });
+
+describe('FeedbackBook with a SQLite store', () => {
+  it('keeps the aggregates across a restart, writing increments in batches', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { openDatabase } = await import('../store/sqlite/database.ts');
+    const { SqliteFeedbackStore } = await import('../store/sqlite/feedback-store.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-feedback-'));
+    try {
+      const path = join(dir, 'usage.db');
+      let db = openDatabase(path);
+      const first = new FeedbackBook(100, { store: new SqliteFeedbackStore(db), flushIntervalMs: 60_000 });
+      for (let i = 0; i < 6; i++) first.record({ cluster: 'math', model: 'mini', tier: 'economy' }, 0);
+      first.record({ cluster: 'math', model: 'mini', tier: 'economy' }, 1);
+      first.record({ cluster: 'code', model: 'big', tier: 'premium' }, 1);
+      // Nothing is written until the batch is flushed (the timer, or close at shutdown).
+      expect(db.prepare('SELECT count(*) AS n FROM feedback_aggregates').get()).toEqual({ n: 0 });
+      first.close();
+      db.close();
+
+      db = openDatabase(path);
+      const second = new FeedbackBook(100, { store: new SqliteFeedbackStore(db) });
+      expect(second.stats()).toEqual(first.stats());
+      expect(second.stats()).toContainEqual({ cluster: 'math', model: 'mini', n: 7, success_rate: 1 / 7 });
+      expect(second.shift('math', ON)).toBeCloseTo(0.2, 10);
+      expect(second.shift('code', ON)).toBe(0);
+      // Increments add to what was stored.
+      second.record({ cluster: 'math', model: 'mini', tier: 'economy' }, 1);
+      second.close();
+      db.close();
+      db = openDatabase(path);
+      expect(new FeedbackBook(100, { store: new SqliteFeedbackStore(db) }).stats()).toContainEqual({ cluster: 'math', model: 'mini', n: 8, success_rate: 2 / 8 });
+      db.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps increments a failed write could not store, and writes them with the next batch', () => {
+    const written: Array<{ cluster: string; n: number; success: number }> = [];
+    let fail = true;
+    const errors: string[] = [];
+    const book = new FeedbackBook(100, {
+      store: {
+        load: () => [],
+        add: (rows) => {
+          if (fail) throw new Error('disk full');
+          for (const r of rows) if (r.scope === 'model') written.push({ cluster: r.cluster, n: r.n, success: r.success });
+        },
+      },
+      onError: (e) => errors.push(e.message),
+    });
+    book.record({ cluster: 'chat', model: 'm' }, 1);
+    book.flush();
+    expect(errors).toEqual(['disk full']);
+    book.record({ cluster: 'chat', model: 'm' }, 0);
+    fail = false;
+    book.close();
+    expect(written).toEqual([{ cluster: 'chat', n: 2, success: 1 }]);
+  });
+});

@@ -1,6 +1,8 @@
 // Learning from production: outcomes reported through POST /v1/feedback, aggregated per (task
 // cluster, model). An optional policy shifts auto-routing's cost–quality knob per cluster when the
 // cheaper tiers' observed success rate there is high (send more to cheap models) or low (fewer).
+// With a store, the aggregates survive restarts: loaded once at start, increments written in batches
+// off the request path.
 import type { ChatRequest } from '../core/canonical.ts';
 import { contentText } from '../core/canonical.ts';
 import type { QualityTier } from './auto.ts';
@@ -53,6 +55,33 @@ interface Tally {
   success: number;
 }
 
+/** One persisted aggregate: per (cluster, model), or per cluster for the cheaper tiers (`model` empty). */
+export interface FeedbackAggregate {
+  scope: 'model' | 'cheap_tiers';
+  cluster: string;
+  model: string;
+  n: number;
+  success: number;
+}
+
+/** Where the aggregates live between restarts (src/store/sqlite/feedback-store.ts). */
+export interface FeedbackStore {
+  /** Every aggregate; read once, at start-up. */
+  load(): FeedbackAggregate[];
+  /** Adds these increments to the stored aggregates, atomically. */
+  add(increments: readonly FeedbackAggregate[]): void;
+}
+
+export interface FeedbackBookOptions {
+  store?: FeedbackStore;
+  /** Longest time an increment waits in memory before it is written (default 1 s). */
+  flushIntervalMs?: number;
+  /** Called when a write fails (the increments are kept and retried). Must not throw. */
+  onError?: (error: Error) => void;
+}
+
+const CLUSTERS: ReadonlySet<string> = new Set<TaskCluster>(['code', 'math', 'choice', 'extraction', 'translation', 'writing', 'chat']);
+
 /**
  * Remembers recent auto-routed requests (bounded) so feedback can find them, and aggregates the
  * outcomes per cluster and model, and per cluster for the cheaper tiers.
@@ -61,8 +90,27 @@ export class FeedbackBook {
   private readonly recent = new Map<string, RoutedOutcome>();
   private readonly byModel = new Map<string, Tally>();
   private readonly cheapByCluster = new Map<TaskCluster, Tally>();
+  private readonly store: FeedbackStore | undefined;
+  private readonly flushIntervalMs: number;
+  private readonly onError: (error: Error) => void;
+  /** Increments not yet written, keyed like the aggregates. */
+  private pending = new Map<string, FeedbackAggregate>();
+  private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly maxRecent = 100_000) {}
+  constructor(
+    private readonly maxRecent = 100_000,
+    options: FeedbackBookOptions = {},
+  ) {
+    this.store = options.store;
+    this.flushIntervalMs = options.flushIntervalMs ?? 1000;
+    this.onError = options.onError ?? (() => {});
+    for (const a of this.store?.load() ?? []) {
+      if (!CLUSTERS.has(a.cluster) || !(a.n > 0)) continue;
+      const tally = { n: a.n, success: Math.min(a.n, Math.max(0, a.success)) };
+      if (a.scope === 'model') this.byModel.set(`${a.cluster}\u0000${a.model}`, tally);
+      else this.cheapByCluster.set(a.cluster as TaskCluster, tally);
+    }
+  }
 
   /** Called for every routed request; the oldest are forgotten first. */
   remember(requestId: string, outcome: RoutedOutcome): void {
@@ -81,14 +129,62 @@ export class FeedbackBook {
   record(outcome: RoutedOutcome, score: number): void {
     const success = score >= 0.5 ? 1 : 0;
     bump(this.byModel, `${outcome.cluster}\u0000${outcome.model}`, success);
-    if (outcome.tier && outcome.tier !== 'premium') bump(this.cheapByCluster, outcome.cluster, success);
+    this.queue('model', outcome.cluster, outcome.model, success);
+    if (outcome.tier && outcome.tier !== 'premium') {
+      bump(this.cheapByCluster, outcome.cluster, success);
+      this.queue('cheap_tiers', outcome.cluster, '', success);
+    }
+  }
+
+  /** Writes the pending increments now. */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (!this.store || this.pending.size === 0) return;
+    const batch = this.pending;
+    this.pending = new Map();
+    try {
+      this.store.add([...batch.values()]);
+    } catch (error) {
+      // Keep them for the next attempt, merged with whatever arrived meanwhile.
+      for (const [key, a] of batch) {
+        const later = this.pending.get(key);
+        this.pending.set(key, later ? { ...a, n: a.n + later.n, success: a.success + later.success } : a);
+      }
+      this.onError(error instanceof Error ? error : new Error(String(error)));
+      this.schedule();
+    }
+  }
+
+  /** Flushes and stops the timer (shutdown). */
+  close(): void {
+    this.flush();
+  }
+
+  private queue(scope: FeedbackAggregate['scope'], cluster: string, model: string, success: number): void {
+    if (!this.store) return;
+    const key = `${scope}\u0000${cluster}\u0000${model}`;
+    const a = this.pending.get(key);
+    if (a) {
+      a.n++;
+      a.success += success;
+    } else this.pending.set(key, { scope, cluster, model, n: 1, success });
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => this.flush(), this.flushIntervalMs);
+    this.timer.unref();
   }
 
   stats(): Array<{ cluster: string; model: string; n: number; success_rate: number }> {
-    return [...this.byModel.entries()].map(([k, t]) => {
-      const [cluster, model] = k.split('\u0000');
-      return { cluster, model, n: t.n, success_rate: t.success / t.n };
-    });
+    return [...this.byModel.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, t]) => {
+        const [cluster, model] = k.split('\u0000');
+        return { cluster, model, n: t.n, success_rate: t.success / t.n };
+      });
   }
 
   /**

@@ -24,7 +24,7 @@ import { CompletionService, type RequestState } from './completions.ts';
 import { parseJsonBody, readBody, sendJson } from './http.ts';
 import { z } from 'zod';
 import { zodToBadRequest } from '../dialects/openai/request.ts';
-import { FeedbackBook } from '../routing/feedback.ts';
+import { FeedbackBook, type FeedbackStore } from '../routing/feedback.ts';
 import { UI_PREFIX, UiAssets } from '../ui/static.ts';
 import type { MetricsEndpoint } from '../observability/index.ts';
 
@@ -59,6 +59,8 @@ export interface GatewayOptions {
   metrics?: MetricsEndpoint;
   /** Extra readiness checks for `/health/ready` (stores, Redis): failing ones make it answer 503. */
   readiness?: () => Promise<Record<string, boolean>>;
+  /** Keeps auto-routing feedback aggregates across restarts (the SQLite usage database). */
+  feedbackStore?: FeedbackStore;
 }
 
 const noopSink: UsageSink = { record() {}, async flush() {}, async close() {} };
@@ -67,7 +69,7 @@ export class Gateway {
   readonly server: Server;
   readonly pools = new UpstreamPools();
   readonly health = new HealthRegistry();
-  readonly feedback = new FeedbackBook();
+  readonly feedback: FeedbackBook;
   private snapshot: Snapshot;
   private readonly catalog: Catalog;
   private readonly usage: UsageSink;
@@ -91,6 +93,10 @@ export class Gateway {
     this.admin = options.admin;
     this.metrics = options.metrics;
     this.readiness = options.readiness;
+    this.feedback = new FeedbackBook(undefined, {
+      store: options.feedbackStore,
+      onError: (err) => this.logger?.error({ err: err.message }, 'writing feedback aggregates failed; retrying'),
+    });
     this.snapshot = this.buildSnapshot(options.config, undefined);
     this.completions = new CompletionService({ pools: this.pools, health: this.health, usage: this.usage, governance: () => this.governance, feedback: this.feedback });
     this.prober = new ActiveProber(this.pools, this.health, () => this.snapshot.routing);
@@ -145,6 +151,7 @@ export class Gateway {
     this.server.closeAllConnections();
     await closed;
     await this.usage.close();
+    this.feedback.close();
     await this.governance?.close();
     await this.pools.close();
   }

@@ -69,6 +69,21 @@ const MIGRATIONS: Migration[] = [
   },
   // 5–6: analytics (baseline cost, bodies, keyset index, rollups); see analytics-schema.ts.
   ...sqliteAnalyticsMigrations(),
+  {
+    // Auto-routing feedback aggregates (src/routing/feedback.ts), so they survive restarts.
+    version: 20,
+    sql: `
+      CREATE TABLE feedback_aggregates (
+        scope TEXT NOT NULL,
+        cluster TEXT NOT NULL,
+        model TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        success INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (scope, cluster, model)
+      );
+    `,
+  },
 ];
 
 export function openDatabase(path: string): SqliteDatabase {

@@ -1,0 +1,29 @@
+// Auto-routing feedback aggregates in the SQLite database (migration 20): read once at start-up, then
+// increments added in batches by FeedbackBook's timer, never on the request path.
+import type { FeedbackAggregate, FeedbackStore } from '../../routing/feedback.ts';
+import type { SqliteDatabase } from './database.ts';
+
+export class SqliteFeedbackStore implements FeedbackStore {
+  private readonly upsert;
+
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.upsert = db.prepare(`
+      INSERT INTO feedback_aggregates (scope, cluster, model, n, success, updated_at) VALUES (@scope, @cluster, @model, @n, @success, @at)
+      ON CONFLICT (scope, cluster, model) DO UPDATE SET n = n + excluded.n, success = success + excluded.success, updated_at = excluded.updated_at`);
+  }
+
+  load(): FeedbackAggregate[] {
+    const rows = this.db.prepare('SELECT scope, cluster, model, n, success FROM feedback_aggregates ORDER BY scope, cluster, model').all() as FeedbackAggregate[];
+    return rows.filter((r) => r.scope === 'model' || r.scope === 'cheap_tiers');
+  }
+
+  add(increments: readonly FeedbackAggregate[]): void {
+    const at = this.now();
+    this.db.transaction((rows: readonly FeedbackAggregate[]) => {
+      for (const r of rows) this.upsert.run({ scope: r.scope, cluster: r.cluster, model: r.model, n: r.n, success: r.success, at });
+    })(increments);
+  }
+}
