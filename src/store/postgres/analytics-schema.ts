@@ -3,8 +3,7 @@
 // inserted. The same rows, columns and SQL shapes as the SQLite store (src/analytics/rollup.ts).
 import { aggregate, CUBES, ROLLUP_TABLES, SUM_COLUMNS, type CubeName, type RollupRow } from '../../analytics/rollup.ts';
 import type { UsageRecord } from '../../usage/record.ts';
-// Used at call time only, so the import cycle with the sink is harmless.
-import { arrayLiteral } from './usage-sink.ts';
+import { arrayLiteral } from './array-literal.ts';
 
 const isFloat = (c: string): boolean => c.endsWith('_usd') || c.endsWith('_sum');
 

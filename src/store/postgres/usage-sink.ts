@@ -10,6 +10,7 @@ import type { UsageRecord, UsageSink } from '../../usage/record.ts';
 import { ensurePartitions, runUsageMaintenance, type UsageRetentionPolicy } from './retention.ts';
 import { aggregateRollups, normalizeRecord, type RollupRow } from './rollups.ts';
 import { SpoolFile } from './spool.ts';
+import { arrayLiteral } from './array-literal.ts';
 import { upsertAnalyticsRollups } from './analytics-schema.ts';
 import {
   createDailyPartitions,
@@ -210,27 +211,8 @@ function isDataError(error: unknown): boolean {
 
 const isMissingPartition = (error: unknown): boolean => (error as { code?: unknown } | null)?.code === '23514';
 
-/**
- * A PostgreSQL array literal for one column of a batch, built directly (faster than letting pg convert a
- * JS array element by element). Text is always quoted, so the string "NULL" stays a string; numbers are
- * finite and integers stay below 1e21 after normalisation, so `String(n)` never yields a form the
- * column type rejects.
- */
-export function arrayLiteral(values: readonly unknown[]): string {
-  let out = '{';
-  for (let i = 0; i < values.length; i++) {
-    if (i > 0) out += ',';
-    const v = values[i];
-    if (v === undefined || v === null) out += 'NULL';
-    else if (typeof v === 'number') out += String(v);
-    else if (typeof v === 'boolean') out += v ? 't' : 'f';
-    else {
-      const str = String(v);
-      out += `"${str.includes('\\') || str.includes('"') ? str.replace(/[\\"]/g, '\\$&') : str}"`;
-    }
-  }
-  return `${out}}`;
-}
+/** Lives in array-literal.ts (the analytics rollups use it too); re-exported for existing importers. */
+export { arrayLiteral };
 
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
