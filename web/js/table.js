@@ -92,9 +92,13 @@ export function dataTable(options) {
         }
         if (options.onRowClick) {
           const onRowClick = options.onRowClick;
+          tr.tabIndex = 0;
           tr.addEventListener('click', (event) => {
             if (event.target instanceof HTMLButtonElement) return;
             onRowClick(row);
+          });
+          tr.addEventListener('keydown', (event) => {
+            if (event.key === 'Enter' && event.target === tr) onRowClick(row);
           });
         }
         return tr;
