@@ -147,6 +147,8 @@ describe('analytics and observability end to end', () => {
     expect(next.body).toMatchObject({ data: [{ request_id: teamRequest }] });
     const bad = await admin('analytics/timeseries?bucket=week');
     expect(bad).toMatchObject({ status: 400, body: { error: { param: 'bucket' } } });
+    const unsupported = await admin('analytics/summary?group_by=status&key_id=key_x');
+    expect(unsupported).toMatchObject({ status: 400, body: { error: { param: 'group_by', code: 'unsupported_combination' } } });
     const badTime = await admin('analytics/summary?from=yesterday');
     expect(badTime).toMatchObject({ status: 400, body: { error: { param: 'from' } } });
   });

@@ -4,7 +4,7 @@ import { SqliteAnalyticsStore } from '../store/sqlite/analytics-store.ts';
 import { SqliteUsageSink } from '../store/sqlite/usage-sink.ts';
 import type { UsageRecord } from '../usage/record.ts';
 import { AnalyticsService, decodeCursor, encodeCursor, parseCandidates } from './service.ts';
-import { coverRange } from './sql.ts';
+import { coverRange, UnsupportedQueryError } from './sql.ts';
 import { syntheticRecords } from './testing.ts';
 
 const T0 = Date.UTC(2026, 10, 1, 0, 0, 0);
@@ -120,6 +120,23 @@ describe('analytics over SQLite rollups', () => {
     ]);
     const byDay = await analytics.savings({ from: T0 - HOUR, to: T0 + HOUR }, {}, 'day');
     expect(byDay.rows.map((r) => r.group)).toEqual(['2026-10-31', '2026-11-01'].filter((d) => d === '2026-11-01'));
+  });
+
+  it('serves per-key and per-user figures hour-aligned, and refuses dimensions no rollup holds together', async () => {
+    sink.record(rec({ ts: T0 + 10 * 60_000, keyId: 'k1', userId: 'u1', autoTier: 'small' }));
+    sink.record(rec({ ts: T0 + 70 * 60_000, keyId: 'k1', userId: 'u1' }));
+    await sink.flush();
+    const minuteRange = { from: T0 + 20 * 60_000, to: T0 + 80 * 60_000 };
+    // Minute-exact without key dimensions, hour-aligned with them.
+    expect((await analytics.summary(minuteRange, {})).total.requests).toBe(1);
+    const byKey = await analytics.summary(minuteRange, {}, 'key');
+    expect(byKey.from).toBe(new Date(T0).toISOString());
+    expect(byKey.total.requests).toBe(2);
+    await expect(analytics.summary(minuteRange, { keyId: 'k1' }, 'status')).rejects.toBeInstanceOf(UnsupportedQueryError);
+    await expect(analytics.timeseries(minuteRange, 'minute', {}, 'user')).rejects.toBeInstanceOf(UnsupportedQueryError);
+    const own = await analytics.savings(minuteRange, { userId: 'u1' }, 'model');
+    expect(own.tier_mix).toEqual([]);
+    expect(own.total.requests).toBe(2);
   });
 
   it('restricts every answer to the visible teams', async () => {

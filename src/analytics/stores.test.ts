@@ -2,8 +2,8 @@
 // SQLite sink and through the PostgreSQL sink give the same summaries, series, savings and pages.
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { PostgresAnalyticsStore } from '../store/postgres/analytics-queries.ts';
-import { createTestSchema, describeWithPostgres, type TestSchema } from '../store/postgres/test-support.ts';
+import { createTestSchema, describeWithPostgres, PG_URL, type TestSchema } from '../store/postgres/test-support.ts';
+import { postgresAnalytics, type PostgresAnalytics } from './open.ts';
 import { PostgresUsageSink } from '../store/postgres/usage-sink.ts';
 import { SqliteAnalyticsStore } from '../store/sqlite/analytics-store.ts';
 import { openDatabase } from '../store/sqlite/database.ts';
@@ -18,6 +18,7 @@ await describeWithPostgres('analytics stores (SQLite and PostgreSQL)', () => {
   let t: TestSchema;
   let sqlite: AnalyticsService;
   let postgres: AnalyticsService;
+  let pgReader: PostgresAnalytics;
   const db = openDatabase(':memory:');
 
   beforeAll(async () => {
@@ -33,9 +34,11 @@ await describeWithPostgres('analytics stores (SQLite and PostgreSQL)', () => {
     await lite.close();
     await pgSink.close();
     sqlite = new AnalyticsService(new SqliteAnalyticsStore(db));
-    postgres = new AnalyticsService(new PostgresAnalyticsStore(t.pool));
+    pgReader = postgresAnalytics(PG_URL, t.schema);
+    postgres = pgReader.analytics;
   });
   afterAll(async () => {
+    await pgReader.close();
     db.close();
     await t.cleanup();
   });

@@ -15,8 +15,7 @@ import { openDatabase } from '../store/sqlite/database.ts';
 import { SqliteUsageSink } from '../store/sqlite/usage-sink.ts';
 import { SqliteFeedbackStore } from '../store/sqlite/feedback-store.ts';
 import { startDemoProviders, type DemoProviders } from './demo.ts';
-import { AnalyticsService } from '../analytics/service.ts';
-import { SqliteAnalyticsStore } from '../store/sqlite/analytics-store.ts';
+import { sqliteAnalytics } from '../analytics/open.ts';
 import { Observability } from '../observability/index.ts';
 import { createLogger } from '../observability/logger.ts';
 import { ReplayRunner } from '../replay/runner.ts';
@@ -123,7 +122,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     onTraceError: (err) => logger.warn({ err: err.message }, 'trace export failed; spans dropped'),
   });
   const usageSink = observability.wrap(storeSink);
-  const analytics = new AnalyticsService(new SqliteAnalyticsStore(db));
+  const analytics = sqliteAnalytics(db);
   const governanceStore = config.storage.postgres ? openPostgresGovernanceStore(config.storage.postgres) : openSqliteGovernanceStore(db);
   const governance = await GovernanceRuntime.open({ store: governanceStore, config: config.governance, masterKey: server.master_key, logger });
   const service = new GovernanceService({ store: governance.store, directory: governance.directory, counters: governance.counters });
