@@ -94,6 +94,28 @@ describe('train-classifier', () => {
     expect(hard).toBeGreaterThan(easy);
   });
 
+  it('gives open prompts their own word n-gram block, instead of or on top of the shared one', () => {
+    const rows = syntheticRows();
+    const wordDim = 1 << options.features.hashing.wordBits;
+    for (const [openHash, mode] of [
+      ['words', 'replace'],
+      ['shared+words', 'add'],
+    ] as const) {
+      const result = trainClassifier(rows, { ...options, grid: { ...GRID, lambda: [1], openHash: [openHash], openHashLambda: [0.5] } });
+      const own = result.model.weights.openHashed;
+      expect(own?.mode).toBe(mode);
+      expect(own?.q.length).toBeGreaterThan(0);
+      // word n-grams only: every index of the own block is in the word block
+      let index = 0;
+      for (const d of own?.delta ?? []) index += d;
+      expect(index).toBeLessThan(wordDim);
+      expect(result.model.provenance.hyperParameters.openHash).toBe(openHash);
+      const c = new ComplexityClassifier(result.model);
+      const problem = (steps: number) => `Tom has 7 apples. ${'He buys twice as many more, then gives half of the remaining to a friend. '.repeat(steps)}How many apples are left?`;
+      expect(c.score({ prompt: problem(5) })).toBeGreaterThan(c.score({ prompt: problem(1) }));
+    }
+  });
+
   it('expands the grid in a fixed order', () => {
     const points = gridPoints({ ...GRID, lambda: [1, 2], alpha: [0, 1] });
     expect(points.map((p) => [p.alpha, p.lambda])).toEqual([

@@ -22,12 +22,16 @@ class Samples {
   successes = 0;
   ttft: number[] = [];
   tps: number[] = [];
+  /** Non-streamed requests record no TTFT: their latency less the output at the default speed. */
+  overhead: number[] = [];
 
   add(r: ReplayRecord): void {
     this.requests++;
     if (r.status >= 400) return;
     this.successes++;
-    if (r.ttftMs !== null && r.ttftMs >= 0) {
+    if (r.ttftMs === null) {
+      this.overhead.push(Math.max(0, r.latencyMs - (r.completionTokens / DEFAULT_HEALTH_CONFIG.defaultTps) * 1000));
+    } else if (r.ttftMs >= 0) {
       this.ttft.push(r.ttftMs);
       const generating = r.latencyMs - r.ttftMs;
       if (r.completionTokens >= DEFAULT_HEALTH_CONFIG.minTpsTokens && generating > 0) this.tps.push((r.completionTokens / generating) * 1000);
@@ -35,7 +39,18 @@ class Samples {
   }
 
   summary(): ObservedPerformance | undefined {
-    if (this.ttft.length === 0) return undefined;
+    if (this.ttft.length === 0) {
+      if (this.overhead.length === 0) return undefined;
+      // Only totals: the split between waiting and generating is unknown, so the output is assumed at
+      // the default speed and the rest of the observed latency counts as time to first token.
+      return {
+        requests: this.requests,
+        successes: this.successes,
+        ttftMs: quantile(this.overhead, 0.5),
+        ttftP90Ms: quantile(this.overhead, 0.9),
+        tokensPerSecond: DEFAULT_HEALTH_CONFIG.defaultTps,
+      };
+    }
     return {
       requests: this.requests,
       successes: this.successes,

@@ -98,6 +98,31 @@ describe('ComplexityClassifier', () => {
     expect(c.score({ prompt: 'a'.repeat(100_000) })).toBeCloseTo(1 / (1 + Math.exp(-(-4 + 5))), 12);
   });
 
+  it("gives open prompts their own hashed weights, instead of or on top of the shared ones", async () => {
+    const { FeatureExtractor } = await import('./features.ts');
+    const m = tinyModel();
+    m.weights.dense = new Array<number>(DENSE_FEATURES.length).fill(0);
+    m.weights.bias = 0;
+    const fx = new FeatureExtractor(m.features);
+    // The first hashed feature of a one-word prompt, and its value.
+    const v = fx.extract({ prompt: 'apples' });
+    const index = v.hashIndex[0];
+    const value = v.hashValue[0];
+    m.weights.hashed = { quantum: 1 / 65536, delta: [index], q: [65536] }; // shared weight 1
+    m.weights.openHashScale = 0.5;
+    const logit = (c: ComplexityClassifier) => Math.log(c.score({ prompt: 'apples' }) / (1 - c.score({ prompt: 'apples' })));
+    expect(logit(new ComplexityClassifier(m))).toBeCloseTo(0.5 * value, 9);
+    m.weights.openHashed = { quantum: 1 / 65536, delta: [index], q: [2 * 65536], mode: 'replace' }; // own weight 2
+    expect(logit(new ComplexityClassifier(m))).toBeCloseTo(0.5 * 2 * value, 9);
+    m.weights.openHashed.mode = 'add';
+    expect(logit(new ComplexityClassifier(m))).toBeCloseTo(0.5 * value + 2 * value, 9);
+    // Multiple-choice prompts never use the open block.
+    const mcq = 'Pick one: apples\nA. 1\nB. 2\nC. 3\nD. 4\nAnswer:';
+    const withOpen = new ComplexityClassifier(m).score({ prompt: mcq });
+    delete m.weights.openHashed;
+    expect(new ComplexityClassifier(m).score({ prompt: mcq })).toBe(withOpen);
+  });
+
   it('rejects malformed models', () => {
     expect(() => new ComplexityClassifier({ ...tinyModel(), format: 'nope' } as unknown as ComplexityModel)).toThrow(/format/);
     const m = tinyModel();
@@ -109,6 +134,9 @@ describe('ComplexityClassifier', () => {
     const u = tinyModel();
     u.dense.names[0] = 'no_such_feature';
     expect(() => new ComplexityClassifier(u)).toThrow(/unknown dense feature/);
+    const o = tinyModel();
+    o.weights.openHashed = { quantum: 1, delta: [1], q: [1], mode: 'sideways' as 'add' };
+    expect(() => new ComplexityClassifier(o)).toThrow(/open hashed weights/);
   });
 
   const dataFile = resolveDataFile();

@@ -52,6 +52,12 @@ export interface ComplexityModel {
      * index[k - 1] + delta[k], starting from 0) and weights as integer multiples of `quantum`.
      */
     hashed: { quantum: number; delta: number[]; q: number[] };
+    /**
+     * Open prompts' own hashed weights, in the same form. `replace`: open prompts use these instead of
+     * `hashed`; `add`: on top of `hashed` × `openHashScale`, unscaled. When absent, open prompts use
+     * `hashed` × `openHashScale`.
+     */
+    openHashed?: { quantum: number; delta: number[]; q: number[]; mode: 'replace' | 'add' };
   };
   provenance: ModelProvenance;
 }
@@ -69,6 +75,8 @@ function assertModel(model: ComplexityModel): void {
   if (!w || w.dense?.length !== d.names.length || w.mcq?.length !== d.names.length || w.open?.length !== d.names.length) fail('dense weights');
   if (!Number.isFinite(w.bias) || !Number.isFinite(w.hashScale) || !Number.isFinite(w.openHashScale)) fail('bias/hashScale/openHashScale');
   if (!Array.isArray(w.hashed?.delta) || w.hashed.delta.length !== w.hashed.q?.length || !(w.hashed.quantum > 0)) fail('hashed weights');
+  const o = w.openHashed;
+  if (o !== undefined && (!Array.isArray(o.delta) || o.delta.length !== o.q?.length || !(o.quantum > 0) || (o.mode !== 'replace' && o.mode !== 'add'))) fail('open hashed weights');
   const h = model.features?.hashing;
   if (!h || !(h.wordBits >= 0 && h.wordBits <= 24) || !(h.charBits >= 0 && h.charBits <= 24)) fail('hashing config');
 }
@@ -76,6 +84,19 @@ function assertModel(model: ComplexityModel): void {
 /** Sigmoid that never overflows. */
 function sigmoid(z: number): number {
   return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
+}
+
+function unpackHashed({ quantum, delta, q }: { quantum: number; delta: number[]; q: number[] }, size: number): Float32Array {
+  const out = new Float32Array(size);
+  let i = 0;
+  for (let k = 0; k < delta.length; k++) {
+    i += delta[k];
+    if (!Number.isInteger(i) || i < 0 || i >= out.length || (k > 0 && delta[k] <= 0)) {
+      throw new Error(`invalid complexity model: hashed index ${i} out of range or not ascending`);
+    }
+    out[i] = q[k] * quantum;
+  }
+  return out;
 }
 
 const DEFAULT_MODEL_URL = new URL('./model.json', import.meta.url);
@@ -92,6 +113,10 @@ export class ComplexityClassifier {
   private readonly wOpen = new Float64Array(NUM_DENSE);
   /** Hashed weights (exact in float32: they are multiples of 2^-16), half the memory of float64. */
   private readonly hashed: Float32Array;
+  /** The open prompts' own hashed weights (`hashed` itself when the model has no block of their own)… */
+  private readonly openHashed: Float32Array;
+  /** …used on top of `hashed` × openHashScale, or instead of it. */
+  private readonly openHashedAdds: boolean;
   private readonly hashScale: number;
   private readonly openHashScale: number;
   private readonly clip: number;
@@ -128,18 +153,11 @@ export class ComplexityClassifier {
       this.wMcq[i] = model.weights.mcq[j];
       this.wOpen[i] = model.weights.open[j];
     });
-    this.hashed = new Float32Array(this.extractor.hashDim);
     this.hashScale = model.weights.hashScale;
     this.openHashScale = model.weights.openHashScale;
-    const { quantum, delta, q } = model.weights.hashed;
-    let i = 0;
-    for (let k = 0; k < delta.length; k++) {
-      i += delta[k];
-      if (!Number.isInteger(i) || i < 0 || i >= this.hashed.length || (k > 0 && delta[k] <= 0)) {
-        throw new Error(`invalid complexity model: hashed index ${i} out of range or not ascending`);
-      }
-      this.hashed[i] = q[k] * quantum;
-    }
+    this.hashed = unpackHashed(model.weights.hashed, this.extractor.hashDim);
+    this.openHashed = model.weights.openHashed ? unpackHashed(model.weights.openHashed, this.extractor.hashDim) : this.hashed;
+    this.openHashedAdds = model.weights.openHashed?.mode === 'add';
   }
 
   /** The model's raw linear score (log-odds) of already extracted features. */
@@ -154,7 +172,19 @@ export class ComplexityClassifier {
       else if (x < -clip) x = -clip;
       z += x * (this.wShared[i] + gated[i]);
     }
-    const w = this.hashed;
+    if (!mcq && this.openHashedAdds) {
+      const shared = this.hashed;
+      const own = this.openHashed;
+      let h = 0;
+      let o = 0;
+      for (let k = 0; k < v.hashCount; k++) {
+        const i = v.hashIndex[k];
+        h += shared[i] * v.hashValue[k];
+        o += own[i] * v.hashValue[k];
+      }
+      return z + h * this.openHashScale + o;
+    }
+    const w = mcq ? this.hashed : this.openHashed;
     let h = 0;
     for (let k = 0; k < v.hashCount; k++) h += w[v.hashIndex[k]] * v.hashValue[k];
     return z + h * (mcq ? this.hashScale : this.openHashScale);
