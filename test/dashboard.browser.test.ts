@@ -193,6 +193,11 @@ describe('dashboard', () => {
     expect(await row.textContent()).toContain('openai-down');
     expect(await row.locator('.badge').first().textContent()).toBe('open');
     expect(await page.getByTestId('kpi-healthy').locator('.value').textContent()).toBe('5');
+    const byProvider = page.getByTestId('chart-provider-requests');
+    await expect.poll(() => byProvider.locator('canvas').count()).toBe(1);
+    expect(Number(await byProvider.getAttribute('data-points'))).toBeGreaterThan(0);
+    const providers = await page.getByTestId('providers-table').locator('tbody tr td:first-child').allTextContents();
+    expect(providers).toEqual(expect.arrayContaining(['openai-east', 'claude', 'gemini']));
     await shot('models-and-providers');
   });
 

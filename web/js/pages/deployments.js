@@ -2,7 +2,8 @@
 // and share of the last minute's traffic, refreshed every few seconds; per-provider figures for the
 // selected range when the analytics API is there.
 import { get, isMissingRoute } from '../api.js';
-import { summary } from '../analytics.js';
+import { summary, timeseries } from '../analytics.js';
+import { alignSeries, timeChart } from '../charts.js';
 import { badge, bar, h, notice, replace } from '../dom.js';
 import { fmtInt, fmtMs, fmtPct, fmtUsd } from '../format.js';
 import { kpi, pageHead } from '../layout.js';
@@ -84,6 +85,13 @@ export async function render(ctx) {
     ],
   });
   const providersNote = h('div');
+  const providerCharts = h('div', { class: 'grid two' });
+  /** @type {(() => void)[]} */
+  const charts = [];
+  const destroyCharts = () => {
+    for (const destroy of charts.splice(0)) destroy();
+  };
+  ctx.onLeave(destroyCharts);
 
   const refresh = async () => {
     try {
@@ -110,9 +118,24 @@ export async function render(ctx) {
   const loadProviders = async () => {
     const range = ctx.range();
     try {
-      const result = await summary({ from: range.from, to: range.to, group_by: 'provider' });
+      const [result, series] = await Promise.all([
+        summary({ from: range.from, to: range.to, group_by: 'provider' }),
+        timeseries({ from: range.from, to: range.to, bucket: range.bucket, group_by: 'provider' }),
+      ]);
       replace(providersNote);
       providers.update(result.rows);
+      destroyCharts();
+      const requests = alignSeries(series.series, (p) => p.requests);
+      const latency = alignSeries(series.series, (p) => p.latency_p95_ms);
+      const panelOf = (/** @type {string} */ title, /** @type {{ el: HTMLElement, destroy: () => void }} */ chart) => {
+        charts.push(chart.destroy);
+        return h('section', { class: 'panel' }, h('div', { class: 'panel-head' }, h('h2', null, title)), chart.el);
+      };
+      replace(
+        providerCharts,
+        panelOf('Requests by provider', timeChart({ testId: 'chart-provider-requests', times: requests.times, format: (v) => fmtInt(v), series: requests.aligned.map((x) => ({ label: x.group ?? '(none)', values: x.values })) })),
+        panelOf('Latency p95 by provider', timeChart({ testId: 'chart-provider-latency', times: latency.times, format: (v) => fmtMs(v), series: latency.aligned.map((x) => ({ label: x.group ?? '(none)', values: x.values })) })),
+      );
     } catch (err) {
       replace(providersNote, notice(isMissingRoute(err) ? 'Per-provider figures need the analytics API, which this gateway does not have.' : err instanceof Error ? err.message : String(err), 'info'));
     }
@@ -131,6 +154,7 @@ export async function render(ctx) {
     kpis,
     table.el,
     providersNote,
+    providerCharts,
     providers.el,
   );
   await Promise.all([refresh(), loadProviders()]);
