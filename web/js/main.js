@@ -16,7 +16,6 @@ import * as requests from './pages/requests.js';
  * @property {() => Range} range the selected time range, ending now
  * @property {string[]} params the hash route's segments after the page name
  * @property {(fn: () => void) => void} onLeave runs when the page is left
- * @property {(hash: string) => void} navigate
  * @typedef {{ id: string, title: string, visible: () => boolean, render: (ctx: PageContext) => Promise<void> | void }} Page
  */
 
@@ -31,7 +30,7 @@ const PAGES = [
 
 const app = /** @type {HTMLElement} */ (document.getElementById('app'));
 /** @type {(() => void)[]} */
-let leaving = [];
+const leaving = [];
 
 /** @param {string} [message] */
 function showLogin(message) {
@@ -116,9 +115,6 @@ function start() {
       range: currentRange,
       params: page.id === name ? params : [],
       onLeave: (fn) => leaving.push(fn),
-      navigate: (hash) => {
-        location.hash = hash;
-      },
     };
     try {
       await page.render(ctx);
