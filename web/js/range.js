@@ -8,6 +8,7 @@ import { h } from './dom.js';
 
 /** @type {RangeChoice[]} */
 export const RANGES = [
+  { label: '15m', ms: 15 * 60_000, bucket: 'minute' },
   { label: '1h', ms: 3_600_000, bucket: 'minute' },
   { label: '6h', ms: 6 * 3_600_000, bucket: 'minute' },
   { label: '24h', ms: 24 * 3_600_000, bucket: 'hour' },
@@ -18,7 +19,7 @@ const RANGE_KEY = 'switchyard.range';
 
 function selectedRange() {
   const label = sessionStorage.getItem(RANGE_KEY);
-  return RANGES.find((r) => r.label === label) ?? RANGES[0];
+  return RANGES.find((r) => r.label === label) ?? RANGES[1];
 }
 
 /** The selected range, ending now. @returns {Range} */
