@@ -68,8 +68,10 @@ export type Dimension = (typeof DIMENSIONS)[number];
  */
 export const CUBES = {
   totals: ['org_id', 'team_id'],
+  models: ['org_id', 'team_id', 'model', 'provider'],
+  callers: ['org_id', 'team_id', 'user_id', 'key_id'],
   traffic: ['org_id', 'team_id', 'model', 'provider', 'status', 'strategy', 'tier'],
-  callers: ['org_id', 'team_id', 'user_id', 'key_id', 'model'],
+  caller_models: ['org_id', 'team_id', 'user_id', 'key_id', 'model'],
 } as const satisfies Record<string, readonly Dimension[]>;
 export type CubeName = keyof typeof CUBES;
 export const CUBE_NAMES = Object.keys(CUBES) as CubeName[];
@@ -80,8 +82,10 @@ export const CUBE_NAMES = Object.keys(CUBES) as CubeName[];
  */
 export const CUBE_GRANULARITIES: Readonly<Record<CubeName, readonly Granularity[]>> = {
   totals: ['minute', 'hour', 'day'],
-  traffic: ['minute', 'hour', 'day'],
+  models: ['minute', 'hour', 'day'],
   callers: ['hour', 'day'],
+  traffic: ['minute', 'hour', 'day'],
+  caller_models: ['hour', 'day'],
 };
 
 const DIMENSION_INDEX: Readonly<Record<Dimension, number>> = Object.fromEntries(DIMENSIONS.map((d, i) => [d, i])) as Record<Dimension, number>;

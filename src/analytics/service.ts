@@ -124,12 +124,18 @@ export class AnalyticsService {
   }
 
   /** Sums over the range: minute-exact from the smaller cubes; hour-aligned for per-key and per-user ones. */
-  private async totalsBy(range: TimeRange, filter: AnalyticsFilter, groupBy?: Dimension, bucketMs?: number): Promise<{ rows: RollupResultRow[]; from: number; to: number }> {
+  private async totalsBy(
+    range: TimeRange,
+    filter: AnalyticsFilter,
+    groupBy?: Dimension,
+    bucketMs?: number,
+    measures: 'all' | 'money' = 'all',
+  ): Promise<{ rows: RollupResultRow[]; from: number; to: number }> {
     const hourly = cubeFor(neededDimensions({ filter, groupBy }), ['minute']) === undefined;
     const width = hourly ? 3_600_000 : 60_000;
     const from = floorTo(range.from, width);
     const to = ceilTo(range.to, width);
-    const rows = await this.store.rollups({ segments: coverRange(from, to), filter, groupBy, bucketMs });
+    const rows = await this.store.rollups({ segments: coverRange(from, to), filter, groupBy, bucketMs, measures });
     return { rows: mergeRows(rows), from, to };
   }
 
@@ -157,9 +163,11 @@ export class AnalyticsService {
 
   async savings(range: TimeRange, filter: AnalyticsFilter, groupBy: SavingsGroupBy) {
     const [grouped, tiers] = await Promise.all([
-      groupBy === 'day' ? this.totalsBy(range, filter, undefined, DAY_MS) : this.totalsBy(range, filter, groupBy === 'team' ? 'team_id' : 'model'),
+      groupBy === 'day'
+        ? this.totalsBy(range, filter, undefined, DAY_MS, 'money')
+        : this.totalsBy(range, filter, groupBy === 'team' ? 'team_id' : 'model', undefined, 'money'),
       // Per-key and per-user slices have no tier breakdown (see CUBES): their tier mix is empty.
-      this.totalsBy(range, { ...filter, present: 'tier' }, 'tier').catch((error: unknown) => {
+      this.totalsBy(range, { ...filter, present: 'tier' }, 'tier', undefined, 'money').catch((error: unknown) => {
         if (error instanceof UnsupportedQueryError) return { rows: [] as RollupResultRow[], from: range.from, to: range.to };
         throw error;
       }),

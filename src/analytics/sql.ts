@@ -95,7 +95,9 @@ function segmentStatement(cube: CubeName, segment: Segment, query: RollupQuery, 
     select.push(`${query.groupBy} AS g`);
     keys.push('g');
   }
-  select.push(...SUM_COLUMNS.map((c, i) => `sum(${c}) AS s${i}`), 'max(latency_ms_max) AS mx');
+  // Histogram columns are most of the work of a scan; savings do without them.
+  const columns = query.measures === 'money' ? SUM_COLUMNS.slice(0, SUM_INDEX.latencyHist) : SUM_COLUMNS;
+  select.push(...columns.map((c, i) => `sum(${c}) AS s${i}`), 'max(latency_ms_max) AS mx');
   const sql = `SELECT ${select.join(', ')} FROM ${rollupTable(cube, segment.granularity)} WHERE ${where.join(' AND ')}${keys.length > 0 ? ` GROUP BY ${keys.join(', ')}` : ''}`;
   return { sql, params };
 }

@@ -32,6 +32,8 @@ export interface RollupQuery {
   groupBy?: Dimension;
   /** Group rows by bucket of this width (ms, a multiple of every segment's granularity). */
   bucketMs?: number;
+  /** `money`: counts, tokens and cost only (no latency histograms), for savings. Default `all`. */
+  measures?: 'all' | 'money';
 }
 
 /** Summed measures of a set of rollup rows. */

@@ -25,6 +25,9 @@ export const ANALYTICS_USAGE_MIGRATION = {
       ADD COLUMN request_body text, ADD COLUMN response_body text;
     CREATE INDEX usage_records_ts_id ON usage_records (ts, request_id);
     ${ROLLUP_TABLES.map(({ table, cube }) => rollupTable(table, cube)).join('\n')}
+    ${ROLLUP_TABLES.filter(({ cube, granularity }) => cube !== 'totals' && granularity !== 'minute')
+      .map(({ table }) => `CREATE INDEX ${table}_team ON ${table} (team_id, bucket);`)
+      .join('\n')}
   `,
 };
 

@@ -12,6 +12,11 @@ const rollupTable = (name: string, cube: CubeName): string => `
     PRIMARY KEY (bucket, ${CUBES[cube].join(', ')})
   ) WITHOUT ROWID;`;
 
+/** Team-scoped readers (team admins) scan one team's rows of the hour and day tables, not everyone's. */
+const TEAM_INDEXES = ROLLUP_TABLES.filter(({ cube, granularity }) => cube !== 'totals' && granularity !== 'minute').map(
+  ({ table }) => `CREATE INDEX ${table}_team ON ${table} (team_id, bucket);`,
+);
+
 export function sqliteAnalyticsMigrations(): Array<{ version: number; sql: string }> {
   return [
     {
@@ -27,6 +32,6 @@ export function sqliteAnalyticsMigrations(): Array<{ version: number; sql: strin
         CREATE INDEX usage_records_team_ts ON usage_records (team_id, ts);
       `,
     },
-    { version: 6, sql: ROLLUP_TABLES.map(({ table, cube }) => rollupTable(table, cube)).join('\n') },
+    { version: 6, sql: [...ROLLUP_TABLES.map(({ table, cube }) => rollupTable(table, cube)), ...TEAM_INDEXES].join('\n') },
   ];
 }
