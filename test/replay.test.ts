@@ -218,6 +218,7 @@ ${AUTO_MODELS}`;
     const latencies = [...chat.map((r) => ttft + (r.completionTokens / 50) * 1000), ...auto.map((r) => r.latencyMs)];
     expect(report.estimated.latency_ms.p50).toBeCloseTo(nearestRank(latencies, 0.5), 1);
     expect(report.estimated.latency_ms.p95).toBeCloseTo(nearestRank(latencies, 0.95), 1);
+    expect(report.change.latency_from_priors).toBe(0);
   });
 
   it('a quality_target moves the auto tier mix to the shares the tier rule predicts, and the cost with it', async () => {
@@ -244,6 +245,22 @@ ${AUTO_MODELS}`;
     const high = await sqliteRunner().run({ ...window, policy: { routing: { auto: { models: ['nano', 'mini', 'large'], quality_target: 0.45 } } } });
     expect(high.estimated.auto.expected_gain_captured!).toBeGreaterThan(low.estimated.auto.expected_gain_captured!);
     expect(high.estimated.quality.mean!).toBeGreaterThan(low.estimated.quality.mean!);
+  });
+
+  it("says when a moved request's latency can only be the router's prior", async () => {
+    const policy = `
+routing: { strategy: cost, auto: { models: [nano, mini, large] } }
+models:
+  - name: chat
+    deployments: [{ provider: p1, model: gpt-4o }, { provider: p2, model: gpt-4o-mini }]
+${AUTO_MODELS}`;
+    const report = await sqliteRunner().run({ ...window, policy });
+    // gpt-4o-mini served nothing in the window: 800 ms to the first token, then 60 tokens/s.
+    expect(report.change.latency_from_priors).toBe(CHAT_COUNT);
+    const chat = replayable().filter((r) => r.requestedModel === 'chat');
+    const slowest = Math.max(...chat.map((r) => 800 + (r.completionTokens / 60) * 1000));
+    expect(report.estimated.latency_ms.p95).toBeLessThanOrEqual(slowest);
+    expect(report.estimated.models.find((m) => m.model === 'p2/gpt-4o-mini')?.requests).toBe(CHAT_COUNT);
   });
 
   it('rejects a bad policy naming the field, and a bad window', async () => {

@@ -35,6 +35,8 @@ export interface ReplayResult {
   skipped: Partial<Record<SkipReason, number>>;
   /** Requests whose deployment the policy would change. */
   rerouted: number;
+  /** Rerouted requests whose new deployment served nothing like them in the window: latency from the router's priors. */
+  latencyFromPriors: number;
   recorded: SideSummary;
   policy: SideSummary;
   /** The policy's auto pool: each model's catalog quality and tier. */
@@ -115,6 +117,7 @@ export async function replayTraffic(input: ReplayInput): Promise<ReplayResult> {
   };
   let replayed = 0;
   let rerouted = 0;
+  let latencyFromPriors = 0;
 
   for (const [i, r] of input.records.entries()) {
     if (i > 0 && i % 5000 === 0) await new Promise((resolve) => setImmediate(resolve));
@@ -184,7 +187,10 @@ export async function replayTraffic(input: ReplayInput): Promise<ReplayResult> {
     });
 
     const same = chosen.id === r.deployment;
-    if (!same) rerouted++;
+    if (!same) {
+      rerouted++;
+      if (!history.performance(chosen)) latencyFromPriors++;
+    }
     const samePrice = same && was !== undefined && JSON.stringify(was.price) === JSON.stringify(chosen.price);
     // A provider cache only serves the model (and account) that wrote it.
     const cacheStays = chosen.target.model === r.providerModel && chosen.target.endpoint.name === r.provider;
@@ -210,5 +216,5 @@ export async function replayTraffic(input: ReplayInput): Promise<ReplayResult> {
     });
     replayed++;
   }
-  return { replayed, skipped, rerouted, recorded: recorded.summary(), policy: policy.summary(), autoPool: pool };
+  return { replayed, skipped, rerouted, latencyFromPriors, recorded: recorded.summary(), policy: policy.summary(), autoPool: pool };
 }

@@ -38,6 +38,8 @@ export interface ReplayReport {
     quality: number | null;
     rerouted: number;
     rerouted_share: number;
+    /** Rerouted requests whose latency is the router's prior (their deployment and model served nothing in the window). */
+    latency_from_priors: number;
   };
   auto_pool: Array<{ model: string; quality: number; tier: string }>;
 }
@@ -115,6 +117,7 @@ function report(
       quality: policy.quality.mean === null || recorded.quality.mean === null ? null : round(policy.quality.mean - recorded.quality.mean, 4),
       rerouted: result.rerouted,
       rerouted_share: result.replayed > 0 ? round(result.rerouted / result.replayed, 4) : 0,
+      latency_from_priors: result.latencyFromPriors,
     },
     auto_pool: result.autoPool,
   };

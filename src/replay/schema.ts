@@ -45,6 +45,7 @@ export const replayResponse = z.object({
     quality: z.number().nullable(),
     rerouted: z.number(),
     rerouted_share: z.number(),
+    latency_from_priors: z.number(),
   }),
   auto_pool: z.array(z.object({ model: z.string(), quality: z.number(), tier: z.string() })),
 });

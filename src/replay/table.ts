@@ -49,6 +49,9 @@ export function formatReport(r: ReplayReport): string {
     };
     lines.push('', table([['auto tier mix', 'recorded', 'policy (estimate)'], ...tiers.map((t) => [t, cell(a, t), cell(b, t)])]));
   }
+  if (change.latency_from_priors > 0) {
+    lines.push('', `note: ${change.latency_from_priors} rerouted requests went to deployments whose model served nothing in the window; their latency is the router's prior (800 ms to the first token, 60 tokens/s)`);
+  }
   if (a.unpriced_requests > 0 || b.unpriced_requests > 0) lines.push('', `note: ${b.unpriced_requests} replayed requests went to deployments with no known price (counted at $0)`);
   return `${lines.join('\n')}\n`;
 }
