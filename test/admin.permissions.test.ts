@@ -62,6 +62,7 @@ async function freshKey(w: World, input: { userId?: string; teamId?: string }): 
 const ROWS: Row[] = [
   { route: 'GET /admin/v1/openapi.json', label: 'public document', allowed: ALL, request: () => ({ path: '/admin/v1/openapi.json' }) },
   { route: 'GET /admin/v1/me', label: 'who am I', allowed: ALL, request: () => ({ path: '/admin/v1/me' }) },
+  { route: 'GET /admin/v1/deployments', label: 'live health', allowed: READERS, request: () => ({ path: '/admin/v1/deployments' }) },
 
   // Orgs
   { route: 'GET /admin/v1/orgs', label: 'list', allowed: ALL, request: () => ({ path: '/admin/v1/orgs' }) },

@@ -9,6 +9,7 @@ import type { GovernanceService } from '../governance/service.ts';
 import { GovernanceConflictError, GovernanceNotFoundError } from '../store/governance/errors.ts';
 import { presentedKey } from '../server/auth.ts';
 import { parseJsonBody, readBody, sendJson } from '../server/http.ts';
+import type { LiveRouting } from './deployments.ts';
 import type { AnalyticsService } from '../analytics/service.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { ADMIN_ROUTES, OPENAPI_PATH, type AdminRoute, type HttpMethod } from './routes.ts';
@@ -20,10 +21,12 @@ export const ADMIN_API_VERSION = '1.0.0';
 export interface AdminApiOptions {
   /** Largest request body accepted (default 1 MiB). */
   bodyLimitBytes?: number;
-  /** Serves POST /admin/v1/replay (policy replay over the usage store). */
-  replay?: ReplayRunner;
+  /** The running gateway, for GET /admin/v1/deployments. */
+  routing?: LiveRouting;
   /** Usage analytics and the request explorer; without it those routes answer 404. */
   analytics?: AnalyticsService;
+  /** Serves POST /admin/v1/replay (policy replay over the usage store). */
+  replay?: ReplayRunner;
 }
 
 /** A request as the CLI's direct mode makes it: already-parsed JSON, no HTTP. */
@@ -59,8 +62,9 @@ export class AdminApi {
   readonly routes: readonly AdminRoute[] = ADMIN_ROUTES;
   private readonly compiled: CompiledRoute[];
   private readonly bodyLimit: number;
-  private readonly replay: ReplayRunner | undefined;
+  private readonly routing: LiveRouting | undefined;
   private readonly analytics: AnalyticsService | undefined;
+  private readonly replay: ReplayRunner | undefined;
   private openApiText: string | undefined;
 
   constructor(
@@ -69,8 +73,9 @@ export class AdminApi {
     options: AdminApiOptions = {},
   ) {
     this.bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
-    this.replay = options.replay;
+    this.routing = options.routing;
     this.analytics = options.analytics;
+    this.replay = options.replay;
     this.compiled = this.routes.map(compile);
   }
 
@@ -164,6 +169,7 @@ export class AdminApi {
       params,
       query: query instanceof URLSearchParams ? Object.fromEntries(query) : (query ?? {}),
       body,
+      routing: this.routing,
       replay: this.replay,
     });
     return { status: route.status, body: result };

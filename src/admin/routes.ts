@@ -23,6 +23,8 @@ import * as s from './schemas.ts';
 import { adminReplay } from '../replay/admin.ts';
 import type { ReplayRunner } from '../replay/runner.ts';
 import { replayBody, replayResponse } from '../replay/schema.ts';
+import { deploymentList, listDeployments, requireDeploymentsAccess, type LiveRouting } from './deployments.ts';
+import { grantsOf } from './grants.ts';
 import { canSeeRecord, parseRange, scopedFilter, usageVisibility } from '../analytics/access.ts';
 import { AnalyticsService, decodeCursor, encodeCursor, requestDetailView, requestListView } from '../analytics/service.ts';
 import type { AnalyticsFilter } from '../analytics/types.ts';
@@ -48,6 +50,8 @@ export interface RouteCall {
   query: Readonly<Record<string, string>>;
   /** Parsed JSON; undefined when the request had no body. */
   body: unknown;
+  /** The running gateway's deployments and health; undefined without one (the CLI's direct mode). */
+  routing?: LiveRouting;
   /** Policy replay over the usage store; undefined when the gateway has none. */
   replay?: ReplayRunner;
 }
@@ -284,7 +288,22 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
       kind: actor.kind,
       user: actor.kind === 'user' ? userView(actor.user) : null,
       key_id: keyId ?? null,
+      grants: grantsOf(actor),
     }),
+  }),
+  route({
+    method: 'GET',
+    path: '/admin/v1/deployments',
+    operationId: 'listDeployments',
+    summary: 'Live deployments: circuit state, latency, success rate, cool-down and share of recent traffic',
+    description: "From this replica's live health. Requests, tokens and shares count the last minute.",
+    tag: 'deployments',
+    access: ['config.read'],
+    response: deploymentList,
+    handle: async ({ service, actor, routing }) => {
+      requireDeploymentsAccess(actor);
+      return listDeployments(routing, service.now());
+    },
   }),
 
   // Orgs

@@ -325,6 +325,9 @@ export const meResponse = component(
     kind: z.enum(['master', 'user']),
     user: userResponse.nullable(),
     key_id: z.string().nullable().meta({ description: 'The admin-scope key used; null for the master key' }),
+    grants: z
+      .array(z.object({ permission: z.string(), reach: z.enum(['all', 'org', 'team', 'own']), team_id: z.string().nullable() }))
+      .meta({ description: "The caller's permissions and their reach (see docs/governance.md); every call is still checked" }),
   }),
 );
 

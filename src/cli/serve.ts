@@ -190,13 +190,12 @@ export async function serve(options: ServeOptions): Promise<void> {
   const cacheStore = openCacheStore(config, { db, redis: redisUrl ? () => connectRedis(redisUrl, { connectionName: 'switchyard-cache' }) : undefined });
   const replaySource = db ? SqliteUsageSource.over(db) : PostgresUsageSource.over((pgAnalytics as PostgresAnalytics).pool);
   const replay = new ReplayRunner({ config: () => gateway.config, source: replaySource });
-  const adminApi = (): AdminApi => new AdminApi(service, governance.resolver, { replay, analytics });
+  const adminApi = (): AdminApi => new AdminApi(service, governance.resolver, { replay, analytics, routing: gateway });
   const gateway: Gateway = new Gateway({
     config,
     usageSink,
     logger,
     governance,
-    admin: adminApi(),
     responses,
     cacheStore,
     ...(db && { feedbackStore: new SqliteFeedbackStore(db) }),
@@ -205,6 +204,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     readiness: async () => (db ? { usage_store: db.open } : { usage_store: true }),
   });
   gatewayRef = gateway;
+  gateway.admin = adminApi();
   for (const warning of registryWarnings(gateway.registry)) logger.warn(warning);
 
   /** Re-reads the config file and swaps it in; in-flight requests finish on the old snapshot. */

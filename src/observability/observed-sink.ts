@@ -33,6 +33,11 @@ export class ObservedUsageSink implements UsageSink, UsageSinkStatsSource {
     return this.inner.flush();
   }
 
+  /** Forwards the inner sink's durability barrier (the multi-replica journal); none when it has none. */
+  durable(): Promise<void> | undefined {
+    return this.inner.durable?.();
+  }
+
   async close(): Promise<void> {
     await this.inner.close();
     await this.onClose?.();

@@ -28,6 +28,7 @@ import { ResponseStore } from '../store/responses/store.ts';
 import { ResponsesService } from './responses.ts';
 import { configSecrets, redactSecrets, rememberSecrets } from '../secrets/redact.ts';
 import { FeedbackBook, type FeedbackStore } from '../routing/feedback.ts';
+import { UI_PREFIX, UiAssets } from '../ui/static.ts';
 import type { MetricsEndpoint } from '../observability/index.ts';
 
 const feedbackSchema = z.strictObject({
@@ -95,6 +96,8 @@ export class Gateway {
   private closing = false;
   governance: GovernanceRuntime | undefined;
   admin: AdminHandler | undefined;
+  /** The dashboard's static files, served under /ui. */
+  readonly ui = new UiAssets();
   private readonly metrics: MetricsEndpoint | undefined;
   private readonly readiness: GatewayOptions['readiness'];
 
@@ -106,12 +109,12 @@ export class Gateway {
     this.admin = options.admin;
     this.cacheStore = options.cacheStore;
     this.health = new HealthRegistry({}, options.onHealthChange);
+    this.metrics = options.metrics;
+    this.readiness = options.readiness;
     this.feedback = new FeedbackBook(undefined, {
       store: options.feedbackStore,
       onError: (err) => this.logger?.error({ err: err.message }, 'writing feedback aggregates failed; retrying'),
     });
-    this.metrics = options.metrics;
-    this.readiness = options.readiness;
     this.snapshot = this.buildSnapshot(options.config, undefined);
     this.completions = new CompletionService({ pools: this.pools, health: this.health, usage: this.usage, governance: () => this.governance, feedback: this.feedback, cache: () => this.snapshot.cache });
     this.responseStore = options.responses ?? new ResponseStore();
@@ -272,6 +275,7 @@ export class Gateway {
       return sendJson(res, 200, { ...modelObject(group), id });
     }
     if (path.startsWith('/v1/responses/')) return this.responses.resource(this.authenticate(req), req, res, path.slice('/v1/responses/'.length));
+    if (path === UI_PREFIX || path.startsWith(`${UI_PREFIX}/`)) return this.ui.serve(req, res, path);
     if (path.startsWith('/admin/v1/')) {
       if (!this.admin) throw new GatewayError('not_found', 'the admin API is not enabled on this gateway', { code: 'admin_disabled' });
       return this.admin.handle(req, res, path);
