@@ -3,7 +3,7 @@
 // model.json. Scoring is deterministic, synchronous, allocation-light and never touches the network.
 import { readFileSync } from 'node:fs';
 import type { ChatMessage, ChatRequest } from '../../core/canonical.ts';
-import { DENSE_FEATURES, FeatureExtractor, NUM_DENSE, type FeatureConfig, type FeatureVector } from './features.ts';
+import { DENSE_FEATURES, FeatureExtractor, NUM_DENSE, type DenseFeatureName, type FeatureConfig, type FeatureVector } from './features.ts';
 
 export const MODEL_FORMAT = 'switchyard-complexity/1';
 
@@ -80,7 +80,7 @@ const LINES_INDEX = DENSE_FEATURES.indexOf('log_lines');
 /** log_lines of a two-line prompt (the dense features are log(1 + count)). */
 const TWO_LINES = Math.log1p(2) - 1e-9;
 
-const I = (name: string): number => DENSE_FEATURES.indexOf(name);
+const I = (name: DenseFeatureName): number => DENSE_FEATURES.indexOf(name);
 const REASONING_INDEX = I('log_reasoning_words');
 const LATEX_INDEX = I('log_latex');
 const MATH_SYMBOLS_INDEX = I('log_math_symbols');
