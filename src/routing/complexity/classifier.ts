@@ -234,8 +234,8 @@ export class ComplexityClassifier {
     if (!this.strongNeedFloor || v.dense[MCQ_INDEX] > 0.5 || !hasStrongNeedMarkers(v.dense)) return z;
     // Brevity is no evidence of easiness for a proof, an equation or a bug report: the prior may only
     // raise such a prompt, and it never ranks below an average prompt (the bias: every feature at its mean).
-    const raised = z - this.lengthPrior(v.dense);
-    return Math.max(z, raised, this.bias);
+    const learned = z - this.lengthPrior(v.dense);
+    return Math.max(z, learned, this.bias);
   }
 
   /** The length prior's term for these features (0 unless the prompt is open-ended). */
