@@ -134,6 +134,20 @@ describe('train-classifier', () => {
     expect(none.model.weights.openLengthPrior).toBeUndefined();
   });
 
+  it('writes the strong-need floor by default and leaves it out when switched off', () => {
+    const rows = syntheticRows();
+    const on = trainClassifier(rows, { ...options, grid: { ...GRID, lambda: [1] } });
+    expect(on.model.weights.strongNeedFloor).toBe(true);
+    expect(on.model.provenance.hyperParameters.strongNeedFloor).toBe(true);
+    const off = trainClassifier(rows, { ...options, grid: { ...GRID, lambda: [1] }, strongNeedFloor: false });
+    expect(off.model.weights.strongNeedFloor).toBeUndefined();
+    expect(off.model.provenance.hyperParameters.strongNeedFloor).toBe(false);
+    // the floor changes scores only, never the fitted weights
+    expect(off.model.weights.open).toEqual(on.model.weights.open);
+    const prompt = 'Prove there are infinitely many primes.';
+    expect(new ComplexityClassifier(on.model).score({ prompt })).toBeGreaterThanOrEqual(new ComplexityClassifier(off.model).score({ prompt }));
+  });
+
   it('expands the grid in a fixed order', () => {
     const points = gridPoints({ ...GRID, lambda: [1, 2], alpha: [0, 1] });
     expect(points.map((p) => [p.alpha, p.lambda])).toEqual([

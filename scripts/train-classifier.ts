@@ -1,6 +1,6 @@
 // Trains the complexity classifier (src/routing/complexity/model.json) from the per-prompt routing data.
 //
-//   npm run train:classifier [-- --data <dir|file.jsonl>] [--out <model.json>] [--folds 5] [--cv-repeats N] [--quick]
+//   npm run train:classifier [-- --data <dir|file.jsonl>] [--out <model.json>] [--folds 5] [--cv-repeats N] [--strong-need-floor off] [--quick]
 //
 // Plain TypeScript, deterministic: full-batch L-BFGS on a soft-label logistic loss with an L2 penalty,
 // hyper-parameters chosen by grouped k-fold cross-validation on the `train` split only (the `dev` split is
@@ -9,7 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { isOpenEnded, MODEL_FORMAT, type ComplexityModel, type ModelProvenance } from '../src/routing/complexity/classifier.ts';
+import { hasStrongNeedMarkers, isOpenEnded, MODEL_FORMAT, type ComplexityModel, type ModelProvenance } from '../src/routing/complexity/classifier.ts';
 import { cleanRows, loadRoutingData, resolveDataFile, type RoutingRow } from '../src/routing/complexity/data.ts';
 import { DEFAULT_FEATURE_CONFIG, DENSE_FEATURES, FeatureExtractor, NUM_DENSE, wordHash, type FeatureConfig } from '../src/routing/complexity/features.ts';
 import { evaluateRouting } from '../src/routing/complexity/metrics.ts';
@@ -101,6 +101,8 @@ export interface TrainOptions {
   objectiveWeights?: Record<string, number>;
   /** Length prior of open-ended prompts (model weights.openLengthPrior; default OPEN_LENGTH_PRIOR). */
   openLengthPrior?: number;
+  /** Strong-need floor (model weights.strongNeedFloor; default true). */
+  strongNeedFloor?: boolean;
   /** Cross-validate the chosen point under this many more fold assignments (reported, not selected on). */
   cvRepeats?: number;
   trainedAt: string;
@@ -677,10 +679,10 @@ export function gridPoints(grid: Grid): HyperParameters[] {
   return out;
 }
 
-/** Out-of-fold logits of one grid point under one fold assignment. */
-function outOfFold(ex: Examples, fold: Int32Array, folds: number, params: HyperParameters, o: { minBucketDocs: number; wordDim: number; priorRows: number; maxIterations: number }): Float64Array {
+/** Out-of-fold logits of one grid point under one fold assignment (`bias`: each row's fold model's bias). */
+function outOfFold(ex: Examples, fold: Int32Array, folds: number, params: HyperParameters, o: { minBucketDocs: number; wordDim: number; priorRows: number; maxIterations: number }): Float64Array & { bias: Float64Array } {
   const all = Int32Array.from({ length: ex.n }, (_, i) => i);
-  const logit = new Float64Array(ex.n);
+  const logit = Object.assign(new Float64Array(ex.n), { bias: new Float64Array(ex.n) });
   for (let f = 0; f < folds; f++) {
     const fitRows = all.filter((i) => fold[i] !== f);
     const held = all.filter((i) => fold[i] === f);
@@ -689,6 +691,7 @@ function outOfFold(ex: Examples, fold: Int32Array, folds: number, params: HyperP
     const scores = predict(ex, d, theta, held);
     held.forEach((i, k) => {
       logit[i] = scores[k];
+      logit.bias[i] = theta[0];
     });
   }
   return logit;
@@ -696,19 +699,22 @@ function outOfFold(ex: Examples, fold: Int32Array, folds: number, params: HyperP
 
 /**
  * The scorer's length prior (classifier.ts `isOpenEnded`) on top of logits: + weight × standardised,
- * clipped log_chars for open-ended prompts. It has no fitted parameters, so it is applied after the fit.
+ * clipped log_chars for open-ended prompts, and the strong-need floor (`hasStrongNeedMarkers`: such a
+ * prompt keeps max(learned, learned + prior, bias)). Neither has fitted parameters, so both are applied
+ * after the fit.
  */
-function withLengthPrior(ex: Examples, logit: Float64Array, weight: number): Float64Array {
-  if (weight === 0) return logit;
+function withLengthPrior(ex: Examples, logit: Float64Array & { bias: Float64Array }, weight: number, strongNeedFloor: boolean): Float64Array {
+  if (weight === 0 && !strongNeedFloor) return logit;
   const all = Int32Array.from({ length: ex.n }, (_, i) => i);
   const { mean, std } = standardiser(ex, all);
   const j = DENSE_FEATURES.indexOf('log_chars');
   const out = Float64Array.from(logit);
   for (let i = 0; i < ex.n; i++) {
     const row = ex.dense.subarray(i * P, (i + 1) * P);
-    if (!isOpenEnded(row)) continue;
     const x = std[j] > 0 ? (row[j] - mean[j]) / std[j] : 0;
-    out[i] += weight * (x > CLIP ? CLIP : x < -CLIP ? -CLIP : x);
+    const prior = isOpenEnded(row) ? weight * (x > CLIP ? CLIP : x < -CLIP ? -CLIP : x) : 0;
+    out[i] += prior;
+    if (strongNeedFloor && !ex.mcq[i] && hasStrongNeedMarkers(row)) out[i] = Math.max(out[i], logit[i], logit.bias[i]);
   }
   return out;
 }
@@ -726,6 +732,7 @@ export function trainClassifier(rows: readonly RoutingRow[], options: TrainOptio
   const split = options.split ?? 'train';
   const lengthPrior = options.openLengthPrior ?? OPEN_LENGTH_PRIOR;
   const cvRepeats = options.cvRepeats ?? 0;
+  const strongNeedFloor = options.strongNeedFloor ?? true;
 
   const train = cleanRows(rows, split);
   if (train.length < folds * 2) throw new Error(`too few ${split} rows to train on (${train.length})`);
@@ -743,7 +750,7 @@ export function trainClassifier(rows: readonly RoutingRow[], options: TrainOptio
   const cv: CvResult[] = [];
   for (const params of gridPoints(grid)) {
     const learned = outOfFold(ex, ex.fold, folds, params, fitOptions);
-    const apgr = apgrByBenchmark(ex, all, withLengthPrior(ex, learned, lengthPrior));
+    const apgr = apgrByBenchmark(ex, all, withLengthPrior(ex, learned, lengthPrior, strongNeedFloor));
     const result: CvResult = { params, apgr, learnedApgr: apgrByBenchmark(ex, all, learned), objective: objectiveOf(apgr, objectiveWeights) };
     cv.push(result);
     log(`cv ${JSON.stringify(params)} ${Object.entries(apgr).map(([b, v]) => `${b}=${v.toFixed(4)}`).join(' ')} objective=${result.objective.toFixed(4)}`);
@@ -756,7 +763,7 @@ export function trainClassifier(rows: readonly RoutingRow[], options: TrainOptio
   const repeated: Array<Record<string, number>> = [best.apgr];
   for (let seed = 1; seed <= cvRepeats; seed++) {
     const fold = Int32Array.from(train, (r) => foldOf(r.prompt, folds, seed));
-    const apgr = apgrByBenchmark(ex, all, withLengthPrior(ex, outOfFold(ex, fold, folds, best.params, fitOptions), lengthPrior));
+    const apgr = apgrByBenchmark(ex, all, withLengthPrior(ex, outOfFold(ex, fold, folds, best.params, fitOptions), lengthPrior, strongNeedFloor));
     repeated.push(apgr);
     log(`cv repeat ${seed} ${Object.entries(apgr).map(([b, v]) => `${b}=${v.toFixed(4)}`).join(' ')}`);
   }
@@ -824,6 +831,7 @@ export function trainClassifier(rows: readonly RoutingRow[], options: TrainOptio
       openHash: p.openHash,
       openHashLambda: p.openHashLambda,
       openLengthPrior: lengthPrior,
+      strongNeedFloor,
       gradedGapScale,
       priorRows,
       minBucketDocs,
@@ -849,6 +857,7 @@ export function trainClassifier(rows: readonly RoutingRow[], options: TrainOptio
       hashed,
       ...(openHashed && { openHashed }),
       ...(lengthPrior !== 0 && { openLengthPrior: lengthPrior }),
+      ...(strongNeedFloor && { strongNeedFloor: true }),
     },
     provenance,
   };
@@ -887,7 +896,7 @@ function trainedAtFromEnv(arg: string | boolean | undefined): string {
 function main(): void {
   const args = parseArgs(process.argv.slice(2));
   if (args.help) {
-    process.stdout.write('usage: train-classifier [--data <dir|file.jsonl>] [--out <model.json>] [--folds N] [--cv-repeats N] [--quick | --grid wide] [--trained-at YYYY-MM-DD]\n');
+    process.stdout.write('usage: train-classifier [--data <dir|file.jsonl>] [--out <model.json>] [--folds N] [--cv-repeats N] [--strong-need-floor off] [--quick | --grid wide] [--trained-at YYYY-MM-DD]\n');
     return;
   }
   const file = resolveDataFile(typeof args.data === 'string' ? args.data : undefined);
@@ -898,6 +907,7 @@ function main(): void {
     grid: args.quick ? QUICK_GRID : args.grid === 'wide' ? WIDE_GRID : DEFAULT_GRID,
     folds: typeof args.folds === 'string' ? Number(args.folds) : 5,
     cvRepeats: typeof args['cv-repeats'] === 'string' ? Number(args['cv-repeats']) : 0,
+    strongNeedFloor: args['strong-need-floor'] !== 'off',
     trainedAt: trainedAtFromEnv(args['trained-at']),
     dataFile: relative(REPO_ROOT, file),
     dataSha256: data.sha256,
