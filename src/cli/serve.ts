@@ -234,6 +234,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     `Switchyard gateway listening on ${url}`,
     `  OpenAI-compatible:    ${url}/v1   (chat/completions, responses, embeddings, models)`,
     `  Anthropic-compatible: ${url}      (/v1/messages)`,
+    `  Dashboard:            ${url}/ui/  (sign in with an admin key)   Metrics: ${url}/metrics`,
     `  Store: ${store}`,
     ...notes,
   ]);
