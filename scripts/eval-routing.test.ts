@@ -51,6 +51,11 @@ describe('eval-routing', () => {
     expect(md).toContain('| MMLU | all¹ | RouteLLM best (published)¹ | 0.603 | 35.4% | — |');
     expect(md).toContain('the paper');
     expect(md).toContain('MMLU 0.660 (length 0.570)');
+    expect(md).not.toContain('fold assignments');
+    report.model.cv = { ...report.model.cv, learned_only_apgr_mmlu: 0.65, fold_assignments: 3, repeated_mean_apgr_mmlu: 0.655, repeated_min_apgr_mmlu: 0.64, repeated_max_apgr_mmlu: 0.66 };
+    const repeated = markdownReport(report);
+    expect(repeated).toContain('Over 3 fold assignments (mean, min–max): MMLU 0.655 (0.640–0.660).');
+    expect(repeated).toContain('without the open-ended length prior: MMLU 0.650.');
   });
 
   it('rejects unknown arguments and the holdout split', () => {

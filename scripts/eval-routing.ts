@@ -117,6 +117,16 @@ export function markdownReport(report: EvalReport): string {
         cvBench.map((k) => `${BENCHMARK_LABELS[k.slice(5)] ?? k.slice(5)} ${Number(cv[k]).toFixed(3)} (length ${Number(cv[`length_baseline_${k}`]).toFixed(3)})`).join(', ') +
         '.',
     );
+    if (cv.fold_assignments !== undefined) {
+      lines.push(
+        `Over ${cv.fold_assignments} fold assignments (mean, min–max): ` +
+          cvBench.map((k) => `${BENCHMARK_LABELS[k.slice(5)] ?? k.slice(5)} ${Number(cv[`repeated_mean_${k}`]).toFixed(3)} (${Number(cv[`repeated_min_${k}`]).toFixed(3)}–${Number(cv[`repeated_max_${k}`]).toFixed(3)})`).join(', ') +
+          '.',
+      );
+    }
+    if (cv[`learned_only_${cvBench[0]}`] !== undefined) {
+      lines.push(`Learned score alone, without the open-ended length prior: ${cvBench.map((k) => `${BENCHMARK_LABELS[k.slice(5)] ?? k.slice(5)} ${Number(cv[`learned_only_${k}`]).toFixed(3)}`).join(', ')}.`);
+    }
   }
   return `${lines.join('\n')}\n`;
 }

@@ -3,7 +3,7 @@ import { ComplexityClassifier } from '../src/routing/complexity/classifier.ts';
 import type { RoutingRow } from '../src/routing/complexity/data.ts';
 import { DEFAULT_FEATURE_CONFIG } from '../src/routing/complexity/features.ts';
 import { evaluateRouting } from '../src/routing/complexity/metrics.ts';
-import { gridPoints, lbfgs, serializeModel, trainClassifier, type Grid } from './train-classifier.ts';
+import { gridPoints, lbfgs, OPEN_LENGTH_PRIOR, serializeModel, trainClassifier, type Grid } from './train-classifier.ts';
 
 /** A small synthetic dataset: the strong model is needed on the "hard" topics and on long word problems. */
 function syntheticRows(): RoutingRow[] {
@@ -114,6 +114,38 @@ describe('train-classifier', () => {
       const problem = (steps: number) => `Tom has 7 apples. ${'He buys twice as many more, then gives half of the remaining to a friend. '.repeat(steps)}How many apples are left?`;
       expect(c.score({ prompt: problem(5) })).toBeGreaterThan(c.score({ prompt: problem(1) }));
     }
+  });
+
+  it('writes the open-ended length prior, cross-validates with it, and repeats the CV over fold assignments', () => {
+    const rows = syntheticRows();
+    const result = trainClassifier(rows, { ...options, grid: { ...GRID, lambda: [1] }, cvRepeats: 1 });
+    expect(result.model.weights.openLengthPrior).toBe(OPEN_LENGTH_PRIOR);
+    expect(result.model.provenance.hyperParameters.openLengthPrior).toBe(OPEN_LENGTH_PRIOR);
+    const cv = result.model.provenance.cv;
+    expect(cv.fold_assignments).toBe(2);
+    for (const b of ['mmlu', 'gsm8k']) {
+      expect(typeof cv[`learned_only_apgr_${b}`]).toBe('number');
+      expect(Number(cv[`repeated_min_apgr_${b}`])).toBeLessThanOrEqual(Number(cv[`apgr_${b}`]));
+      expect(Number(cv[`repeated_max_apgr_${b}`])).toBeGreaterThanOrEqual(Number(cv[`apgr_${b}`]));
+    }
+    // the synthetic maths problems are one paragraph with numbers: the prior leaves them alone
+    expect(cv.apgr_gsm8k).toBe(cv.learned_only_apgr_gsm8k);
+    const none = trainClassifier(rows, { ...options, grid: { ...GRID, lambda: [1] }, openLengthPrior: 0 });
+    expect(none.model.weights.openLengthPrior).toBeUndefined();
+  });
+
+  it('writes the strong-need floor by default and leaves it out when switched off', () => {
+    const rows = syntheticRows();
+    const on = trainClassifier(rows, { ...options, grid: { ...GRID, lambda: [1] } });
+    expect(on.model.weights.strongNeedFloor).toBe(true);
+    expect(on.model.provenance.hyperParameters.strongNeedFloor).toBe(true);
+    const off = trainClassifier(rows, { ...options, grid: { ...GRID, lambda: [1] }, strongNeedFloor: false });
+    expect(off.model.weights.strongNeedFloor).toBeUndefined();
+    expect(off.model.provenance.hyperParameters.strongNeedFloor).toBe(false);
+    // the floor changes scores only, never the fitted weights
+    expect(off.model.weights.open).toEqual(on.model.weights.open);
+    const prompt = 'Prove there are infinitely many primes.';
+    expect(new ComplexityClassifier(on.model).score({ prompt })).toBeGreaterThanOrEqual(new ComplexityClassifier(off.model).score({ prompt }));
   });
 
   it('expands the grid in a fixed order', () => {

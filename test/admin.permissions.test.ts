@@ -62,6 +62,7 @@ async function freshKey(w: World, input: { userId?: string; teamId?: string }): 
 const ROWS: Row[] = [
   { route: 'GET /admin/v1/openapi.json', label: 'public document', allowed: ALL, request: () => ({ path: '/admin/v1/openapi.json' }) },
   { route: 'GET /admin/v1/me', label: 'who am I', allowed: ALL, request: () => ({ path: '/admin/v1/me' }) },
+  { route: 'GET /admin/v1/deployments', label: 'live health', allowed: READERS, request: () => ({ path: '/admin/v1/deployments' }) },
 
   // Orgs
   { route: 'GET /admin/v1/orgs', label: 'list', allowed: ALL, request: () => ({ path: '/admin/v1/orgs' }) },
@@ -301,6 +302,33 @@ const ROWS: Row[] = [
     request: (_, f) => ({ path: `/admin/v1/budgets/${f.budget}` }),
   },
 
+  // Analytics (what each caller sees is narrowed, see 'reach of each role')
+  { route: 'GET /admin/v1/analytics/timeseries', label: 'own reach', allowed: ALL, request: () => ({ path: '/admin/v1/analytics/timeseries?bucket=hour' }) },
+  { route: 'GET /admin/v1/analytics/summary', label: 'own reach', allowed: ALL, request: () => ({ path: '/admin/v1/analytics/summary?group_by=team' }) },
+  {
+    route: 'GET /admin/v1/analytics/summary',
+    label: 'team B',
+    allowed: READERS,
+    request: (w) => ({ path: `/admin/v1/analytics/summary?team_id=${w.teamB.id}` }),
+  },
+  { route: 'GET /admin/v1/analytics/savings', label: 'own reach', allowed: ALL, request: () => ({ path: '/admin/v1/analytics/savings?group_by=team' }) },
+  { route: 'GET /admin/v1/requests', label: 'own reach', allowed: ALL, request: () => ({ path: '/admin/v1/requests?limit=5' }) },
+  {
+    route: 'GET /admin/v1/requests/{id}',
+    label: "another member's request in team A",
+    allowed: [...READERS, 'team_admin'],
+    // Not visible reads as not found, never as forbidden.
+    expect: { member: 404 },
+    request: () => ({ path: '/admin/v1/requests/req_other_a' }),
+  },
+  {
+    route: 'GET /admin/v1/requests/{id}',
+    label: "team B's request",
+    allowed: READERS,
+    expect: { member: 404, team_admin: 404 },
+    request: () => ({ path: '/admin/v1/requests/req_team_b' }),
+  },
+
   // Audit
   { route: 'GET /admin/v1/audit', label: 'query', allowed: READERS, request: () => ({ path: '/admin/v1/audit?limit=5' }) },
 
@@ -373,6 +401,33 @@ beforeAll(async () => {
     budgetB: await svc.createBudget(MASTER_ACTOR, { scope: 'team', scopeId: teamB.id, maxUsd: 100, period: 'monthly' }),
     memberKeyBudget: memberKey.budgets[0],
   };
+  const record = (requestId: string, who: { teamId: string; userId?: string; keyId: string }, ts = Date.now() - 60_000) =>
+    server.usage.record({
+      requestId,
+      ts,
+      dialect: 'openai',
+      operation: 'chat',
+      requestedModel: 'gpt-4o-mini',
+      modelGroup: 'gpt-4o-mini',
+      provider: 'openai',
+      orgId: org.id,
+      ...who,
+      status: 200,
+      stream: false,
+      promptTokens: 10,
+      completionTokens: 5,
+      cachedTokens: 0,
+      costUsd: 0.001,
+      baselineCostUsd: 0.002,
+      usageEstimated: false,
+      latencyMs: 100,
+      attempts: 1,
+      clientAbandoned: false,
+    });
+  record('req_other_a', { teamId: teamA.id, userId: users.other.id, keyId: otherKeyA.key.id });
+  record('req_member_a', { teamId: teamA.id, userId: users.member.id, keyId: memberKey.key.id });
+  record('req_team_b', { teamId: teamB.id, keyId: teamKeyB.key.id });
+  await server.usage.flush();
 });
 
 afterAll(async () => {
@@ -468,6 +523,23 @@ describe('reach of each role', () => {
       expect((await world.server.call(world.secrets.viewer, method, path, body)).status).toBe(403);
     }
     expect((await world.server.call(world.secrets.viewer, 'GET', `/admin/v1/keys/${world.teamKeyB.id}`)).status).toBe(200);
+  });
+
+  it('usage analytics: a member sees their own requests, the team admin team A, readers everything', async () => {
+    const requests = async (who: Who): Promise<string[]> => {
+      const res = await world.server.call(world.secrets[who], 'GET', '/admin/v1/requests');
+      expect(res.status).toBe(200);
+      return (res.body as { data: Array<{ request_id: string }> }).data.map((r) => r.request_id).sort();
+    };
+    expect(await requests('member')).toEqual(['req_member_a']);
+    expect(await requests('team_admin')).toEqual(['req_member_a', 'req_other_a']);
+    expect(await requests('viewer')).toEqual(['req_member_a', 'req_other_a', 'req_team_b']);
+    const teams = async (who: Who) => {
+      const res = await world.server.call(world.secrets[who], 'GET', '/admin/v1/analytics/summary?group_by=team');
+      return (res.body as { rows: Array<{ group: string; requests: number }> }).rows.map((r) => r.group).sort();
+    };
+    expect(await teams('team_admin')).toEqual([world.teamA.id]);
+    expect(await teams('org_admin')).toEqual([world.teamA.id, world.teamB.id].sort());
   });
 
   it('a user of another org cannot see this org’s objects at all (404, not 403)', async () => {

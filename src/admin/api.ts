@@ -9,6 +9,8 @@ import type { GovernanceService } from '../governance/service.ts';
 import { GovernanceConflictError, GovernanceNotFoundError } from '../store/governance/errors.ts';
 import { presentedKey } from '../server/auth.ts';
 import { parseJsonBody, readBody, sendJson } from '../server/http.ts';
+import type { LiveRouting } from './deployments.ts';
+import type { AnalyticsService } from '../analytics/service.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { ADMIN_ROUTES, OPENAPI_PATH, type AdminRoute, type HttpMethod } from './routes.ts';
 import type { ReplayRunner } from '../replay/runner.ts';
@@ -19,6 +21,10 @@ export const ADMIN_API_VERSION = '1.0.0';
 export interface AdminApiOptions {
   /** Largest request body accepted (default 1 MiB). */
   bodyLimitBytes?: number;
+  /** The running gateway, for GET /admin/v1/deployments. */
+  routing?: LiveRouting;
+  /** Usage analytics and the request explorer; without it those routes answer 404. */
+  analytics?: AnalyticsService;
   /** Serves POST /admin/v1/replay (policy replay over the usage store). */
   replay?: ReplayRunner;
 }
@@ -56,6 +62,8 @@ export class AdminApi {
   readonly routes: readonly AdminRoute[] = ADMIN_ROUTES;
   private readonly compiled: CompiledRoute[];
   private readonly bodyLimit: number;
+  private readonly routing: LiveRouting | undefined;
+  private readonly analytics: AnalyticsService | undefined;
   private readonly replay: ReplayRunner | undefined;
   private openApiText: string | undefined;
 
@@ -65,6 +73,8 @@ export class AdminApi {
     options: AdminApiOptions = {},
   ) {
     this.bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
+    this.routing = options.routing;
+    this.analytics = options.analytics;
     this.replay = options.replay;
     this.compiled = this.routes.map(compile);
   }
@@ -153,11 +163,13 @@ export class AdminApi {
   ): Promise<AdminResponse> {
     const result = await route.run({
       service: this.service,
+      analytics: this.analytics,
       actor,
       keyId,
       params,
       query: query instanceof URLSearchParams ? Object.fromEntries(query) : (query ?? {}),
       body,
+      routing: this.routing,
       replay: this.replay,
     });
     return { status: route.status, body: result };

@@ -23,6 +23,12 @@ import * as s from './schemas.ts';
 import { adminReplay } from '../replay/admin.ts';
 import type { ReplayRunner } from '../replay/runner.ts';
 import { replayBody, replayResponse } from '../replay/schema.ts';
+import { deploymentList, listDeployments, requireDeploymentsAccess, type LiveRouting } from './deployments.ts';
+import { grantsOf } from './grants.ts';
+import { canSeeRecord, parseRange, scopedFilter, usageVisibility } from '../analytics/access.ts';
+import { AnalyticsService, decodeCursor, encodeCursor, requestDetailView, requestListView } from '../analytics/service.ts';
+import type { AnalyticsFilter } from '../analytics/types.ts';
+import { UnsupportedQueryError } from '../analytics/sql.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -35,6 +41,8 @@ export type RouteAccess = Permission | 'master' | 'authenticated' | 'public';
 /** The caller and the raw request, before validation. */
 export interface RouteCall {
   service: GovernanceService;
+  /** Usage analytics; undefined when the gateway has no usage store attached. */
+  analytics?: AnalyticsService;
   actor: Actor;
   /** The admin-scope key that authenticated the call; undefined for the master key and direct calls. */
   keyId: string | undefined;
@@ -42,6 +50,8 @@ export interface RouteCall {
   query: Readonly<Record<string, string>>;
   /** Parsed JSON; undefined when the request had no body. */
   body: unknown;
+  /** The running gateway's deployments and health; undefined without one (the CLI's direct mode). */
+  routing?: LiveRouting;
   /** Policy replay over the usage store; undefined when the gateway has none. */
   replay?: ReplayRunner;
 }
@@ -104,7 +114,7 @@ function route<Q extends z.ZodType = typeof s.noQuery, B extends z.ZodType | und
       const query = validate(querySchema, call.query, 'query') as z.output<Q>;
       // A body-less POST (rotate, membership) is an empty object: the schema decides what is required.
       const body = (bodySchema ? validate(bodySchema, call.body ?? {}, 'body') : undefined) as B extends z.ZodType ? z.output<B> : undefined;
-      return spec.handle({ service: call.service, actor: call.actor, keyId: call.keyId, params: call.params, query, body, replay: call.replay });
+      return spec.handle({ ...call, query, body });
     },
   };
 }
@@ -196,6 +206,48 @@ function keyDetail(details: KeyDetails, now: number) {
   };
 }
 
+/** The analytics service, or a 404 when this gateway keeps no usage store. */
+function analyticsOf(ctx: { analytics?: AnalyticsService }): AnalyticsService {
+  if (!ctx.analytics) throw new GatewayError('not_found', 'usage analytics are not enabled on this gateway', { code: 'analytics_disabled' });
+  return ctx.analytics;
+}
+
+interface AnalyticsFilterQuery {
+  team_id?: string;
+  key_id?: string;
+  user_id?: string;
+  model?: string;
+  provider?: string;
+  strategy?: string;
+  status?: string;
+}
+
+/** The query's filters, narrowed to what the caller may see. */
+function analyticsFilter(actor: Actor, query: AnalyticsFilterQuery): AnalyticsFilter {
+  const requested: AnalyticsFilter = {};
+  if (query.team_id !== undefined) requested.teamId = query.team_id;
+  if (query.key_id !== undefined) requested.keyId = query.key_id;
+  if (query.user_id !== undefined) requested.userId = query.user_id;
+  if (query.model !== undefined) requested.model = query.model;
+  if (query.provider !== undefined) requested.provider = query.provider;
+  if (query.strategy !== undefined) requested.strategy = query.strategy;
+  if (query.status !== undefined) requested.status = query.status;
+  return scopedFilter(usageVisibility(actor), requested);
+}
+
+/** Queries the rollups cannot answer become 400s: too many buckets, or dimensions no cube holds together. */
+async function rangeChecked<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof RangeError) fail(error.message, 'bucket', 'invalid_value');
+    if (error instanceof UnsupportedQueryError) fail(error.message, 'group_by', 'unsupported_combination');
+    throw error;
+  }
+}
+
+const USAGE_READ: readonly RouteAccess[] = ['usage.read.org', 'usage.read.team', 'usage.read.own'];
+
 const deleted = (id: string, object: string) => ({ id, object, deleted: true as const });
 const list = <T>(data: T[]) => ({ object: 'list' as const, data });
 
@@ -236,7 +288,22 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
       kind: actor.kind,
       user: actor.kind === 'user' ? userView(actor.user) : null,
       key_id: keyId ?? null,
+      grants: grantsOf(actor),
     }),
+  }),
+  route({
+    method: 'GET',
+    path: '/admin/v1/deployments',
+    operationId: 'listDeployments',
+    summary: 'Live deployments: circuit state, latency, success rate, cool-down and share of recent traffic',
+    description: "From this replica's live health. Requests, tokens and shares count the last minute.",
+    tag: 'deployments',
+    access: ['config.read'],
+    response: deploymentList,
+    handle: async ({ service, actor, routing }) => {
+      requireDeploymentsAccess(actor);
+      return listDeployments(routing, service.now());
+    },
   }),
 
   // Orgs
@@ -653,6 +720,84 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     access: ['budget.manage'],
     response: s.deletedResponse,
     handle: async ({ service, actor, params }) => deleted((await service.deleteBudget(actor, params.id)).id, 'budget'),
+  }),
+
+  // Analytics
+  route({
+    method: 'GET',
+    path: '/admin/v1/analytics/timeseries',
+    operationId: 'analyticsTimeseries',
+    summary: 'Requests, errors, tokens, cost and latency per minute, hour or day, optionally split by a dimension',
+    description: 'Served from pre-aggregated rollups. Team admins and viewers see their teams, members their own requests.',
+    tag: 'analytics',
+    access: USAGE_READ,
+    query: s.timeseriesQuery,
+    response: s.timeseriesResponse,
+    handle: async (ctx) =>
+      rangeChecked(() => analyticsOf(ctx).timeseries(parseRange(ctx.query, Date.now()), ctx.query.bucket, analyticsFilter(ctx.actor, ctx.query), ctx.query.group_by)),
+  }),
+  route({
+    method: 'GET',
+    path: '/admin/v1/analytics/summary',
+    operationId: 'analyticsSummary',
+    summary: 'Totals over a time range, optionally one row per model, provider, team, key, user, status, strategy or tier',
+    tag: 'analytics',
+    access: USAGE_READ,
+    query: s.summaryQuery,
+    response: s.summaryResponse,
+    handle: async (ctx) => rangeChecked(() => analyticsOf(ctx).summary(parseRange(ctx.query, Date.now()), analyticsFilter(ctx.actor, ctx.query), ctx.query.group_by)),
+  }),
+  route({
+    method: 'GET',
+    path: '/admin/v1/analytics/savings',
+    operationId: 'analyticsSavings',
+    summary: 'Actual cost against the baseline model, per day, team or model, and the tier mix of auto-routed traffic',
+    tag: 'analytics',
+    access: USAGE_READ,
+    query: s.savingsQuery,
+    response: s.savingsResponse,
+    handle: async (ctx) =>
+      rangeChecked(() => analyticsOf(ctx).savings(parseRange(ctx.query, Date.now(), 30 * 86_400_000), analyticsFilter(ctx.actor, ctx.query), ctx.query.group_by)),
+  }),
+  route({
+    method: 'GET',
+    path: '/admin/v1/requests',
+    operationId: 'listRequests',
+    summary: 'Request records, newest first (keyset pagination with next_cursor)',
+    tag: 'analytics',
+    access: USAGE_READ,
+    query: s.requestsQuery,
+    response: s.requestListResponse,
+    handle: async (ctx) => {
+      const { query } = ctx;
+      const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+      if (query.cursor !== undefined && !after) fail('invalid value for cursor: not a cursor this API returned', 'cursor', 'invalid_value');
+      const rows = await analyticsOf(ctx).store.listRequests({
+        ...parseRange(query, Date.now()),
+        filter: analyticsFilter(ctx.actor, query),
+        errorClass: query.error_class,
+        limit: query.limit,
+        after,
+      });
+      const last = rows.at(-1);
+      return { object: 'list' as const, data: rows.map(requestListView), next_cursor: rows.length === query.limit && last ? encodeCursor(last) : null };
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/admin/v1/requests/{id}',
+    operationId: 'getRequest',
+    summary: 'One request record with its routing candidates, reasons, baseline cost and (when logged) bodies',
+    tag: 'analytics',
+    access: USAGE_READ,
+    response: s.requestDetailResponse,
+    handle: async (ctx) => {
+      const record = await analyticsOf(ctx).store.getRequest(ctx.params.id);
+      if (!record || !canSeeRecord(usageVisibility(ctx.actor), record)) {
+        throw new GatewayError('not_found', `no request '${ctx.params.id}'`, { param: 'id', code: 'request_not_found' });
+      }
+      return requestDetailView(record);
+    },
   }),
 
   // Audit

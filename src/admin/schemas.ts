@@ -325,6 +325,9 @@ export const meResponse = component(
     kind: z.enum(['master', 'user']),
     user: userResponse.nullable(),
     key_id: z.string().nullable().meta({ description: 'The admin-scope key used; null for the master key' }),
+    grants: z
+      .array(z.object({ permission: z.string(), reach: z.enum(['all', 'org', 'team', 'own']), team_id: z.string().nullable() }))
+      .meta({ description: "The caller's permissions and their reach (see docs/governance.md); every call is still checked" }),
   }),
 );
 
@@ -348,5 +351,164 @@ export const errorResponse = component(
       param: z.string().nullable().meta({ description: 'The offending field, e.g. `budget.max_usd`' }),
       code: z.string().nullable(),
     }),
+  }),
+);
+
+// ---------------------------------------------------------------------------------------------------
+// Analytics (usage rollups and the request explorer)
+
+const timeIn = z
+  .string()
+  .min(1)
+  .max(40)
+  .meta({ description: 'ISO 8601 date-time, or unix epoch milliseconds' });
+const analyticsFilters = {
+  from: timeIn.optional().meta({ description: 'Inclusive; default 24 hours before `to`' }),
+  to: timeIn.optional().meta({ description: 'Exclusive; default now' }),
+  team_id: id.optional(),
+  key_id: id.optional(),
+  user_id: id.optional(),
+  model: z.string().min(1).max(256).optional().meta({ description: 'Model group (for auto-routed requests, the one chosen)' }),
+  provider: z.string().min(1).max(200).optional(),
+  strategy: z.string().min(1).max(64).optional(),
+  status: z
+    .string()
+    .regex(/^(\d{3}|[1-5]xx)$/)
+    .optional()
+    .meta({ description: 'A status code (`429`) or class (`5xx`)' }),
+};
+const analyticsGroupBy = z.enum(['model', 'provider', 'team', 'key', 'user', 'status', 'strategy', 'tier']);
+
+export const timeseriesQuery = z.strictObject({
+  ...analyticsFilters,
+  bucket: z.enum(['minute', 'hour', 'day']).default('hour'),
+  group_by: analyticsGroupBy.optional(),
+});
+export const summaryQuery = z.strictObject({ ...analyticsFilters, group_by: analyticsGroupBy.optional() });
+export const savingsQuery = z.strictObject({ ...analyticsFilters, group_by: z.enum(['day', 'team', 'model']).default('day') });
+export const requestsQuery = z.strictObject({
+  ...analyticsFilters,
+  error_class: z.string().min(1).max(64).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().min(1).max(400).optional().meta({ description: '`next_cursor` of the previous page' }),
+});
+
+const metricFields = {
+  requests: z.number(),
+  errors: z.number(),
+  error_rate: z.number(),
+  prompt_tokens: z.number(),
+  completion_tokens: z.number(),
+  cached_tokens: z.number(),
+  cost_usd: z.number(),
+  baseline_cost_usd: z.number(),
+  latency_p50_ms: z.number().nullable(),
+  latency_p95_ms: z.number().nullable(),
+  latency_p99_ms: z.number().nullable(),
+  latency_avg_ms: z.number().nullable(),
+  ttft_p50_ms: z.number().nullable(),
+  cache_hits: z.number(),
+};
+
+export const timeseriesResponse = component(
+  'AnalyticsTimeseries',
+  z.object({
+    object: z.literal('analytics.timeseries'),
+    from: timestamp,
+    to: timestamp,
+    bucket: z.enum(['minute', 'hour', 'day']),
+    group_by: z.string().nullable(),
+    series: z.array(z.object({ group: z.string().nullable(), points: z.array(z.object({ t: timestamp, ...metricFields })) })),
+  }),
+);
+
+const summaryRow = component(
+  'AnalyticsSummaryRow',
+  z.object({
+    group: z.string().nullable(),
+    ...metricFields,
+    share: z.number().meta({ description: "Fraction of the total's requests" }),
+    cost_share: z.number().meta({ description: "Fraction of the total's cost" }),
+  }),
+);
+export const summaryResponse = component(
+  'AnalyticsSummary',
+  z.object({ object: z.literal('analytics.summary'), from: timestamp, to: timestamp, group_by: z.string().nullable(), rows: z.array(summaryRow), total: summaryRow }),
+);
+
+const savingsRow = component(
+  'AnalyticsSavingsRow',
+  z.object({
+    group: z.string().nullable().meta({ description: 'The day (YYYY-MM-DD, UTC), team id or model' }),
+    requests: z.number(),
+    cost_usd: z.number(),
+    baseline_cost_usd: z.number(),
+    saved_usd: z.number(),
+    saved_pct: z.number(),
+    cache_hits: z.number(),
+  }),
+);
+export const savingsResponse = component(
+  'AnalyticsSavings',
+  z.object({
+    object: z.literal('analytics.savings'),
+    from: timestamp,
+    to: timestamp,
+    group_by: z.enum(['day', 'team', 'model']),
+    rows: z.array(savingsRow),
+    total: savingsRow,
+    tier_mix: z.array(z.object({ tier: z.string(), requests: z.number(), share: z.number() })),
+  }),
+);
+
+const requestFields = {
+  request_id: z.string(),
+  ts: timestamp,
+  requested_model: z.string(),
+  model: z.string(),
+  provider: z.string().nullable(),
+  provider_model: z.string().nullable(),
+  deployment: z.string().nullable(),
+  status: z.number(),
+  error_class: z.string().nullable(),
+  cost_usd: z.number(),
+  latency_ms: z.number(),
+  ttft_ms: z.number().nullable(),
+  tokens_per_second: z.number().nullable(),
+  prompt_tokens: z.number(),
+  completion_tokens: z.number(),
+  cached_tokens: z.number(),
+  stream: z.boolean(),
+  client_abandoned: z.boolean(),
+  org_id: z.string().nullable(),
+  team_id: z.string().nullable(),
+  user_id: z.string().nullable(),
+  key_id: z.string().nullable(),
+  strategy: z.string().nullable(),
+  attempts: z.number(),
+  dialect: z.string(),
+  operation: z.string(),
+  cache_hit: z.boolean(),
+};
+const requestSummary = component('RequestRecordSummary', z.object(requestFields));
+export const requestListResponse = component(
+  'RequestRecordList',
+  z.object({ object: z.literal('list'), data: z.array(requestSummary), next_cursor: z.string().nullable() }),
+);
+export const requestDetailResponse = component(
+  'RequestRecord',
+  z.object({
+    object: z.literal('request'),
+    ...requestFields,
+    usage_estimated: z.boolean(),
+    candidates: z.array(z.object({ deployment: z.string(), score: z.number().nullable(), excluded: z.string().nullable(), affinity: z.boolean() })),
+    route_reason: z.string().nullable(),
+    fallback_reason: z.string().nullable(),
+    complexity: z.number().nullable(),
+    auto_tier: z.string().nullable(),
+    baseline_cost_usd: z.number(),
+    saved_usd: z.number(),
+    request_body: z.string().nullable().meta({ description: 'Only when the team logs bodies (redacted, size-capped)' }),
+    response_body: z.string().nullable(),
   }),
 );

@@ -9,6 +9,10 @@ import { GovernanceService } from '../governance/service.ts';
 import type { GovernanceStore } from '../governance/types.ts';
 import { openSqliteGovernanceStore } from '../store/governance/open.ts';
 import { ADMIN_PREFIX, AdminApi } from './api.ts';
+import { AnalyticsService } from '../analytics/service.ts';
+import { SqliteAnalyticsStore } from '../store/sqlite/analytics-store.ts';
+import { openDatabase } from '../store/sqlite/database.ts';
+import { SqliteUsageSink } from '../store/sqlite/usage-sink.ts';
 
 export const TEST_MASTER_KEY = 'sk-sy-test-master-key-0123456789';
 
@@ -21,6 +25,8 @@ export interface AdminTestServer {
   service: GovernanceService;
   resolver: PrincipalResolver;
   api: AdminApi;
+  /** Usage records written here are what the analytics routes read (in-memory SQLite). */
+  usage: SqliteUsageSink;
   /** `fetch` against the server with `key` as the bearer token (none when undefined). */
   call(key: string | undefined, method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown; headers: Headers }>;
   close(): Promise<void>;
@@ -41,7 +47,9 @@ export async function startAdminTestServer(options: AdminTestServerOptions = {})
   const service = new GovernanceService({ store, directory, counters, now });
   await service.ensureDefaultOrg();
   const resolver = new PrincipalResolver(directory, TEST_MASTER_KEY);
-  const api = new AdminApi(service, resolver);
+  const usageDb = openDatabase(':memory:');
+  const usage = new SqliteUsageSink(usageDb, { maintenanceIntervalMs: 0 });
+  const api = new AdminApi(service, resolver, { analytics: new AnalyticsService(new SqliteAnalyticsStore(usageDb)) });
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (path.startsWith(ADMIN_PREFIX)) {
@@ -72,8 +80,11 @@ export async function startAdminTestServer(options: AdminTestServerOptions = {})
     service,
     resolver,
     api,
+    usage,
     call,
     async close() {
+      await usage.close();
+      usageDb.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await store.close();

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { ConfigError, describeEnvProviders, loadConfig, mergeEnvProviders, parseConfig, type SwitchyardConfig } from '../config/index.ts';
 import { registryWarnings } from '../routing/registry.ts';
 import { AdminApi } from '../admin/api.ts';
@@ -27,6 +27,9 @@ import { SqliteFeedbackStore } from '../store/sqlite/feedback-store.ts';
 import { ReplayRunner } from '../replay/runner.ts';
 import { SqliteUsageSource } from '../replay/sqlite-source.ts';
 import { PostgresUsageSource } from '../replay/postgres-source.ts';
+import { postgresAnalytics, sqliteAnalytics, type PostgresAnalytics } from '../analytics/open.ts';
+import { Observability } from '../observability/index.ts';
+import { createLogger } from '../observability/logger.ts';
 
 export interface ServeOptions {
   config?: string;
@@ -82,7 +85,7 @@ async function reconcileShared(service: GovernanceService, config: SwitchyardCon
 }
 
 export async function serve(options: ServeOptions): Promise<void> {
-  const logger = pino({ level: 'info', redact: ['*.api_key', '*.master_key', 'headers.authorization', 'headers["x-api-key"]'] });
+  const logger = createLogger();
   let config: SwitchyardConfig;
   try {
     config = readConfig(options.config);
@@ -149,9 +152,31 @@ export async function serve(options: ServeOptions): Promise<void> {
     governanceStore = openPostgresGovernanceStore(postgres, schema !== undefined ? { schema } : {});
   } else {
     db = openDatabase(config.storage.sqlite);
-    usageSink = new SqliteUsageSink(db);
+    const usageConfig = config.usage;
+    const sqliteSink = new SqliteUsageSink(db, {
+      flushIntervalMs: usageConfig.flush_interval_ms,
+      maxBatch: usageConfig.batch_size,
+      maxQueue: usageConfig.queue_max,
+      retentionDays: usageConfig.retention_days,
+      minuteRollupRetentionDays: usageConfig.minute_rollup_retention_days,
+      rollupRetentionDays: usageConfig.rollup_retention_days,
+      onError: (err) => logger.warn({ err: err.message }, 'usage batch write failed; records dropped'),
+    });
+    void sqliteSink.maintain().catch((err: unknown) => logger.warn({ err: String(err) }, 'usage retention failed'));
+    usageSink = sqliteSink;
     governanceStore = openSqliteGovernanceStore(db);
   }
+  let gatewayRef: Gateway | undefined;
+  const observability = new Observability(config.observability, {
+    health: () => gatewayRef?.health,
+    governance: () => gatewayRef?.governance,
+    onTraceError: (err) => logger.warn({ err: err.message }, 'trace export failed; spans dropped'),
+  });
+  usageSink = observability.wrap(usageSink);
+  // Analytics and replay read recorded traffic where this process writes it.
+  const schema = config.cluster.postgres_schema;
+  const pgAnalytics: PostgresAnalytics | undefined = db ? undefined : postgresAnalytics(postgres as string, schema);
+  const analytics = db ? sqliteAnalytics(db) : (pgAnalytics as PostgresAnalytics).analytics;
   const governance = await GovernanceRuntime.open({
     store: governanceStore,
     config: config.governance,
@@ -164,23 +189,23 @@ export async function serve(options: ServeOptions): Promise<void> {
   const responses = await openResponseStore({ sqlite: db, postgres: config.storage.postgres, env: process.env, logger });
   const redisUrl = config.storage.redis;
   const cacheStore = openCacheStore(config, { db, redis: redisUrl ? () => connectRedis(redisUrl, { connectionName: 'switchyard-cache' }) : undefined });
-  // Replay reads recorded traffic where this process writes it.
-  const replaySource = db
-    ? SqliteUsageSource.over(db)
-    : PostgresUsageSource.open(postgres as string, config.cluster.postgres_schema !== undefined ? { schema: config.cluster.postgres_schema } : {});
+  const replaySource = db ? SqliteUsageSource.over(db) : PostgresUsageSource.over((pgAnalytics as PostgresAnalytics).pool);
   const replay = new ReplayRunner({ config: () => gateway.config, source: replaySource });
-  const adminApi = (): AdminApi => new AdminApi(service, governance.resolver, { replay });
+  const adminApi = (): AdminApi => new AdminApi(service, governance.resolver, { replay, analytics, routing: gateway });
   const gateway: Gateway = new Gateway({
     config,
     usageSink,
     logger,
     governance,
-    admin: adminApi(),
     responses,
     cacheStore,
     ...(db && { feedbackStore: new SqliteFeedbackStore(db) }),
     ...(cluster && { onHealthChange: cluster.onHealthChange }),
+    metrics: observability,
+    readiness: async () => (db ? { usage_store: db.open } : { usage_store: true }),
   });
+  gatewayRef = gateway;
+  gateway.admin = adminApi();
   for (const warning of registryWarnings(gateway.registry)) logger.warn(warning);
 
   /** Re-reads the config file and swaps it in; in-flight requests finish on the old snapshot. */
@@ -210,6 +235,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     `Switchyard gateway listening on ${url}`,
     `  OpenAI-compatible:    ${url}/v1   (chat/completions, responses, embeddings, models)`,
     `  Anthropic-compatible: ${url}      (/v1/messages)`,
+    `  Dashboard:            ${url}/ui/  (sign in with an admin key)   Metrics: ${url}/metrics`,
     `  Store: ${store}`,
     ...notes,
   ]);
@@ -233,6 +259,7 @@ export async function serve(options: ServeOptions): Promise<void> {
       await gateway.close(config.cluster.drain_timeout_ms);
       await cluster?.close();
       await replaySource.close();
+      await pgAnalytics?.close();
       for (const sim of demo?.simulators ?? []) await sim.close();
       db?.close();
     } catch (err) {

@@ -134,7 +134,8 @@ teams: [{ name: a, budget: { max_usd: 100, period: monthly } }]
 keys: [{ name: bot, team: a, key: sk-sy-0123456789abcdef, models: ['*-mini'], limits: { rpm: 60 } }]
 routing: { strategy: latency, balancer: p2c, retries: { max_retries: 1 }, failover: { content_policy: next_group } }
 governance: { timezone: Europe/Berlin }
-usage: 1
+usage: { retention_days: 14, baseline_model: gpt-4o, body_logging: { max_bytes: 4096 }, teams: { a: { log_bodies: true } } }
+observability: { metrics: { bearer_token: scrape-me }, tracing: { otlp_endpoint: "http://otel:4318", sample_ratio: 0.5 } }
 cache: { enabled: true }
 `;
     const config = parseConfig(text, { env: {} });
@@ -146,6 +147,8 @@ cache: { enabled: true }
     expect(config.routing).toMatchObject({ strategy: 'latency', balancer: 'p2c', failover: { content_policy: 'next_group' } });
     expect(config.routing.retries).toMatchObject({ max_retries: 1, base_delay_ms: 100 });
     expect(config.teams[0].budget).toMatchObject({ max_usd: 100, period: 'monthly', hard: true });
+    expect(config.usage).toMatchObject({ retention_days: 14, baseline_model: 'gpt-4o', body_logging: { max_bytes: 4096, all_teams: false }, teams: { a: { log_bodies: true } } });
+    expect(config.observability).toMatchObject({ metrics: { enabled: true, bearer_token: 'scrape-me' }, tracing: { otlp_endpoint: 'http://otel:4318', sample_ratio: 0.5 } });
     expect(config.keys[0]).toMatchObject({ name: 'bot', team: 'a', scope: 'inference', limits: { rpm: 60 } });
     expect(config.governance.timezone).toBe('Europe/Berlin');
   });

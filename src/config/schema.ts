@@ -15,6 +15,8 @@ import { governanceSchema, keyDeclSchema, teamDeclSchema } from './governance-sc
 import { balancerSchema, modelTimeoutsSchema, routingSchema, strategySchema } from './routing-schema.ts';
 import { closestMatch } from './suggest.ts';
 import { cacheSchema } from '../cache/config.ts';
+import { usageSchema } from '../usage/config.ts';
+import { observabilitySchema } from '../observability/config.ts';
 
 // A record keyed by the union makes the compiler reject a list that misses or invents a type.
 const PROVIDER_TYPE_FLAGS: Record<ProviderType, true> = {
@@ -153,7 +155,8 @@ const configShape = {
   routing: routingSchema.prefault({}),
   governance: governanceSchema.prefault({}),
   cluster: clusterSchema.prefault({}),
-  usage: z.unknown().optional(),
+  usage: usageSchema.prefault({}),
+  observability: observabilitySchema.prefault({}),
   cache: cacheSchema.prefault({}),
 };
 

@@ -18,6 +18,9 @@ import type { RoutePlan } from '../routing/router.ts';
 import type { Principal } from '../governance/principal.ts';
 import type { GovernanceRuntime } from '../governance/runtime.ts';
 import type { UsageRecord, UsageSink } from '../usage/record.ts';
+import { baselineCost } from '../usage/baseline.ts';
+import { usagePolicy } from '../usage/policy.ts';
+import { loggableBody } from '../usage/redact.ts';
 import { isAutoModel, type AutoDecision, type QualityTier } from '../routing/auto.ts';
 import { taskCluster, type FeedbackBook } from '../routing/feedback.ts';
 import type { StrategyName } from '../config/routing-schema.ts';
@@ -211,6 +214,11 @@ export class CompletionService {
     const cacheTicket = this.deps.cache?.()?.begin({ principal, req: routed.req, body: routed.body, dialect: state.dialect.name, options, header: header(req, 'x-switchyard-cache'), requestId: state.requestId, signal, servable: servableFrom(plan) });
     const hit = await cacheTicket?.lookup();
     if (hit) return this.cacheHit(record, state, res, routed, hit);
+    const traceParent = header(req, 'traceparent');
+    if (traceParent !== undefined) record.traceParent = traceParent;
+    const usageSettings = usagePolicy(ctx.config.usage);
+    const logBodies = usageSettings.logBodies(principal.kind === 'key' ? principal.team : undefined);
+    if (logBodies) record.requestBody = loggableBody(JSON.stringify(routed.body), usageSettings.maxBodyBytes);
     const execOptions = executorOptions(ctx, this.deps.health, plan.strategy, options);
     const governance = this.deps.governance?.();
     const admitted =
@@ -288,11 +296,14 @@ export class CompletionService {
     });
     ctx.router.remember(plan, deployment, now);
     record.usageEstimated = value.completion.usage === undefined;
+    // Unary: time until the chosen deployment's response headers, from the request's arrival.
+    record.ttftMs = attempt.startedAt - state.startedAt + value.ttftMs;
+    const text = value.raw ?? JSON.stringify(state.dialect.renderChat(value.completion));
+    if (logBodies) record.responseBody = loggableBody(text, usageSettings.maxBodyBytes);
     const cost = this.finish(record, state, executor.attempts, deployment, usage, routed);
     if (governance) await settle(governance, admitted, cost, usage.total_tokens, now);
     cacheTicket?.store(value.completion.usage ? value.completion : { ...value.completion, usage }, deployment);
     await this.durable();
-    const text = value.raw ?? JSON.stringify(state.dialect.renderChat(value.completion));
     if (state.dialect.finalize) await state.dialect.finalize();
     sendJson(res, 200, text, this.headers(deployment, executor.attempts, plan, cost, extraHeaders));
   }
@@ -419,6 +430,8 @@ export class CompletionService {
     record.cachedTokens = usage?.prompt_tokens_details?.cached_tokens ?? 0;
     record.latencyMs = performance.now() - state.startedAt;
     if (routed.req.stream) record.ttftMs = record.latencyMs;
+    // Savings analytics: what the hit would have cost on the baseline, against an actual cost of 0.
+    if (usage) record.baselineCostUsd = this.baseline(routed, usage, 0);
     this.deps.usage.record(record);
   }
 
@@ -446,7 +459,7 @@ export class CompletionService {
     attempts: readonly AttemptLog[],
     deployment: Deployment | undefined,
     usage: Usage | undefined,
-    routed?: Pick<Routed, 'req' | 'auto'>,
+    routed?: Pick<Routed, 'req' | 'auto' | 'ctx' | 'plan' | 'principal'>,
   ): number {
     let cost = 0;
     if (deployment) {
@@ -461,6 +474,7 @@ export class CompletionService {
       record.cachedTokens = usage.prompt_tokens_details?.cached_tokens ?? 0;
     }
     record.costUsd = cost;
+    if (usage && routed) record.baselineCostUsd = this.baseline(routed, usage, cost);
     if (deployment && routed && record.status < 400) {
       this.deps.feedback.remember(record.requestId, {
         cluster: taskCluster(routed.req),
@@ -474,6 +488,14 @@ export class CompletionService {
     record.latencyMs = performance.now() - state.startedAt;
     this.deps.usage.record(record);
     return cost;
+  }
+
+  /** What the request would have cost on the team's baseline model, else on the priciest candidate. */
+  private baseline(routed: Pick<Routed, 'ctx' | 'plan' | 'principal'>, usage: Usage, cost: number): number {
+    const team = routed.principal.kind === 'key' ? routed.principal.team : undefined;
+    const model = usagePolicy(routed.ctx.config.usage).baselineModel(team);
+    const configured = model === undefined ? undefined : routed.ctx.registry.resolve(model);
+    return baselineCost(usage, cost, routed.plan.tiers.map((t) => t.group), configured);
   }
 }
 

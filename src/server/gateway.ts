@@ -28,6 +28,8 @@ import { ResponseStore } from '../store/responses/store.ts';
 import { ResponsesService } from './responses.ts';
 import { configSecrets, redactSecrets, rememberSecrets } from '../secrets/redact.ts';
 import { FeedbackBook, type FeedbackStore } from '../routing/feedback.ts';
+import { UI_PREFIX, UiAssets } from '../ui/static.ts';
+import type { MetricsEndpoint } from '../observability/index.ts';
 
 const feedbackSchema = z.strictObject({
   request_id: z.string().min(1).max(200),
@@ -68,6 +70,10 @@ export interface GatewayOptions {
   onHealthChange?: HealthChangeListener;
   /** Keeps auto-routing feedback aggregates across restarts (the SQLite usage database). */
   feedbackStore?: FeedbackStore;
+  /** `GET /metrics` (Prometheus); absent = 404. */
+  metrics?: MetricsEndpoint;
+  /** Extra readiness checks for `/health/ready` (stores, Redis): failing ones make it answer 503. */
+  readiness?: () => Promise<Record<string, boolean>>;
 }
 
 const noopSink: UsageSink = { record() {}, async flush() {}, async close() {} };
@@ -90,6 +96,10 @@ export class Gateway {
   private closing = false;
   governance: GovernanceRuntime | undefined;
   admin: AdminHandler | undefined;
+  /** The dashboard's static files, served under /ui. */
+  readonly ui = new UiAssets();
+  private readonly metrics: MetricsEndpoint | undefined;
+  private readonly readiness: GatewayOptions['readiness'];
 
   constructor(options: GatewayOptions) {
     this.catalog = options.catalog ?? Catalog.default();
@@ -99,6 +109,8 @@ export class Gateway {
     this.admin = options.admin;
     this.cacheStore = options.cacheStore;
     this.health = new HealthRegistry({}, options.onHealthChange);
+    this.metrics = options.metrics;
+    this.readiness = options.readiness;
     this.feedback = new FeedbackBook(undefined, {
       store: options.feedbackStore,
       onError: (err) => this.logger?.error({ err: err.message }, 'writing feedback aggregates failed; retrying'),
@@ -248,7 +260,11 @@ export class Gateway {
       case '/health/live':
         return sendJson(res, 200, { status: 'ok' });
       case '/health/ready':
-        return this.closing ? sendJson(res, 503, { status: 'shutting_down' }) : sendJson(res, 200, { status: 'ready' });
+        return this.ready(res);
+      case '/metrics':
+        requireMethod(method, 'GET');
+        if (!this.metrics) throw new GatewayError('not_found', 'metrics are not enabled on this gateway', { code: 'unknown_route' });
+        return this.metrics.handle(req, res);
     }
     if (path.startsWith('/v1/models/')) {
       requireMethod(method, 'GET');
@@ -259,11 +275,20 @@ export class Gateway {
       return sendJson(res, 200, { ...modelObject(group), id });
     }
     if (path.startsWith('/v1/responses/')) return this.responses.resource(this.authenticate(req), req, res, path.slice('/v1/responses/'.length));
+    if (path === UI_PREFIX || path.startsWith(`${UI_PREFIX}/`)) return this.ui.serve(req, res, path);
     if (path.startsWith('/admin/v1/')) {
       if (!this.admin) throw new GatewayError('not_found', 'the admin API is not enabled on this gateway', { code: 'admin_disabled' });
       return this.admin.handle(req, res, path);
     }
     throw new GatewayError('not_found', `no route for ${method} ${path}`, { code: 'unknown_route' });
+  }
+
+  private async ready(res: ServerResponse): Promise<void> {
+    if (this.closing) return sendJson(res, 503, { status: 'shutting_down' });
+    if (!this.readiness) return sendJson(res, 200, { status: 'ready' });
+    const checks = await this.readiness().catch(() => ({ checks: false }));
+    const ok = Object.values(checks).every(Boolean);
+    return sendJson(res, ok ? 200 : 503, { status: ok ? 'ready' : 'not_ready', checks });
   }
 
   /** POST /v1/feedback: an outcome for a recent request, from the key that made it. */

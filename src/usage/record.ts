@@ -40,8 +40,19 @@ export interface UsageRecord {
   attempts: number;
   fallbackReason?: string;
   clientAbandoned: boolean;
-  /** Served from the response cache: no provider call, cost 0, tokens as in the cached response. */
+  /**
+   * What this request would have cost on the savings baseline (the team's `baseline_model`, else the
+   * most expensive model among the candidates it could have used), same token counts. Savings are
+   * `baselineCostUsd - costUsd`; a cache hit (cost 0) counts as saved automatically.
+   */
+  baselineCostUsd?: number;
+  /** Served from the response cache (cost 0). */
   cacheHit?: boolean;
+  /** Logged bodies (only for teams with body logging on): secrets redacted, capped in size. */
+  requestBody?: string;
+  responseBody?: string;
+  /** The client's W3C `traceparent`, so the request's span joins the caller's trace (not stored). */
+  traceParent?: string;
 }
 
 /** Accepts records on the request path without blocking it; writes happen in batches elsewhere. */
@@ -54,4 +65,21 @@ export interface UsageSink {
   durable?(): Promise<void> | undefined;
   flush(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Queue accounting of a sink, exposed as metrics. */
+export interface UsageQueueStats {
+  /** Records passed to `record()`. */
+  accepted: number;
+  /** Waiting in memory now. */
+  queued: number;
+  written: number;
+  /** Moved to a spill file (PostgreSQL's spool) to be written later. */
+  spooled: number;
+  /** Lost: queue full, or a write that failed for good. */
+  dropped: number;
+}
+
+export interface UsageSinkStatsSource {
+  stats(): UsageQueueStats;
 }

@@ -1,10 +1,11 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ChatRequest } from '../../core/canonical.ts';
-import { ComplexityClassifier, MODEL_FORMAT, type ComplexityModel } from './classifier.ts';
+import { ComplexityClassifier, hasStrongNeedMarkers, isOpenEnded, MODEL_FORMAT, type ComplexityModel } from './classifier.ts';
 import { cleanRows, loadRoutingData, resolveDataFile } from './data.ts';
 import { DEFAULT_FEATURE_CONFIG, DENSE_FEATURES } from './features.ts';
 import { evaluateRouting } from './metrics.ts';
+import { bundledCalibration, percentileOf } from './scorer.ts';
 
 const MODEL_URL = new URL('./model.json', import.meta.url);
 const PROMPTS = [
@@ -123,6 +124,97 @@ describe('ComplexityClassifier', () => {
     expect(new ComplexityClassifier(m).score({ prompt: mcq })).toBe(withOpen);
   });
 
+  it('adds the length prior to open-ended prompts only, not to multiple-choice questions or maths word problems', async () => {
+    const { FeatureExtractor } = await import('./features.ts');
+    const m = tinyModel();
+    m.weights.dense = new Array<number>(DENSE_FEATURES.length).fill(0);
+    m.weights.bias = 0;
+    m.features.hashing.wordBits = 0;
+    const plain = new ComplexityClassifier(m);
+    m.weights.openLengthPrior = 1.5;
+    const withPrior = new ComplexityClassifier(m);
+    const logit = (c: ComplexityClassifier, prompt: string) => {
+      const s = c.score({ prompt });
+      return Math.log(s / (1 - s));
+    };
+    const fx = new FeatureExtractor(m.features);
+    const charsZ = (prompt: string) => fx.extract({ prompt }).dense[DENSE_FEATURES.indexOf('log_chars')] / 2; // mean 0, std 2
+    const openEnded = [
+      'Write a persuasive essay about public libraries.',
+      'Extract the dates from this text:\nOn 12 May 2021 we met; on 3 June 2022 we parted.',
+      '```py\nprint(1 + 2)\n```\nWhat does this print?',
+    ];
+    for (const prompt of openEnded) {
+      expect(isOpenEnded(fx.extract({ prompt }).dense)).toBe(true);
+      expect(logit(withPrior, prompt) - logit(plain, prompt)).toBeCloseTo(1.5 * charsZ(prompt), 9);
+    }
+    const notOpenEnded = [
+      PROMPTS[3], // a one-paragraph maths word problem
+      'Which of the following is a prime number?\nA. 4\nB. 6\nC. 7\nD. 8\nAnswer:',
+    ];
+    for (const prompt of notOpenEnded) {
+      expect(isOpenEnded(fx.extract({ prompt }).dense)).toBe(false);
+      expect(withPrior.score({ prompt })).toBe(plain.score({ prompt }));
+    }
+    // The prior is clipped like every standardised feature.
+    expect(logit(withPrior, 'word '.repeat(50_000))).toBeCloseTo(1.5 * 5, 9);
+  });
+
+  it('floors prompts with strong-need markers: the length prior only raises them, and never below the bias', async () => {
+    const { FeatureExtractor } = await import('./features.ts');
+    const m = tinyModel();
+    m.weights.dense = new Array<number>(DENSE_FEATURES.length).fill(0);
+    m.weights.bias = 0.25;
+    m.features.hashing.wordBits = 0;
+    m.dense.mean[DENSE_FEATURES.indexOf('log_chars')] = 6; // ~400 characters is average
+    m.weights.openLengthPrior = 1.5;
+    const priorOnly = new ComplexityClassifier(m);
+    m.weights.strongNeedFloor = true;
+    const floored = new ComplexityClassifier(m);
+    const logit = (c: ComplexityClassifier, prompt: string) => {
+      const s = c.score({ prompt });
+      return Math.log(s / (1 - s));
+    };
+    const fx = new FeatureExtractor(m.features);
+    const marked = (prompt: string) => hasStrongNeedMarkers(fx.extract({ prompt }).dense);
+    const short = ['Prove there are infinitely many primes.', 'If p = q then q = p, right?', 'Fix: `xs.map(f)` returns undefined', '```py\nprint(1)\n```'];
+    for (const prompt of short) {
+      expect(marked(prompt)).toBe(true);
+      // the length prior pulls these (open-ended ones) below the bias; the floor restores it
+      expect(logit(priorOnly, prompt)).toBeLessThan(0.25);
+      expect(logit(floored, prompt)).toBeCloseTo(0.25, 9);
+    }
+    // A long marked prompt keeps the prior's boost.
+    const long = `Prove the following claim. ${'Every step must be justified carefully. '.repeat(40)}`;
+    expect(marked(long)).toBe(true);
+    expect(logit(floored, long)).toBeCloseTo(logit(priorOnly, long), 9);
+    expect(logit(floored, long)).toBeGreaterThan(1);
+    // Unmarked prompts and multiple-choice questions are untouched.
+    const unmarked = ['hi', "Translate 'good morning' to French.", 'Write a haiku about autumn.', 'What is the capital of France?'];
+    for (const prompt of unmarked) {
+      expect(marked(prompt)).toBe(false);
+      expect(floored.score({ prompt })).toBe(priorOnly.score({ prompt }));
+    }
+    const mcq = 'Prove which is prime: x = ?\nA. 4\nB. 6\nC. 7\nD. 8\nAnswer:';
+    expect(floored.score({ prompt: mcq })).toBe(priorOnly.score({ prompt: mcq }));
+    // Plain-English uses of code keywords (from, this, new) are not code.
+    expect(marked('Write a new letter from this office to the staff.')).toBe(false);
+  });
+
+  it('keeps short hard prompts out of the bottom decile and trivial ones in it (bundled model and calibration)', () => {
+    const c = ComplexityClassifier.default();
+    const calibration = bundledCalibration();
+    expect(calibration).toBeDefined();
+    const percentile = (prompt: string) => percentileOf(c.score({ prompt }), calibration);
+    const hard = [
+      'Prove there are infinitely many primes.',
+      'Why does this throw?\n```js\nconst xs = [1, 2, 3];\nfor (let i = 0; i <= xs.length; i++) console.log(xs[i].toFixed(2));\n```',
+      'Solve for x: 3x^2 - 5x + 2 = 0.',
+    ];
+    for (const prompt of hard) expect(percentile(prompt), prompt).toBeGreaterThan(0.1);
+    for (const prompt of ['hi', "Translate 'good morning' to French."]) expect(percentile(prompt), prompt).toBeLessThan(0.1);
+  });
+
   it('rejects malformed models', () => {
     expect(() => new ComplexityClassifier({ ...tinyModel(), format: 'nope' } as unknown as ComplexityModel)).toThrow(/format/);
     const m = tinyModel();
@@ -137,6 +229,12 @@ describe('ComplexityClassifier', () => {
     const o = tinyModel();
     o.weights.openHashed = { quantum: 1, delta: [1], q: [1], mode: 'sideways' as 'add' };
     expect(() => new ComplexityClassifier(o)).toThrow(/open hashed weights/);
+    const l = tinyModel();
+    l.weights.openLengthPrior = Number.NaN;
+    expect(() => new ComplexityClassifier(l)).toThrow(/openLengthPrior/);
+    const f = tinyModel();
+    f.weights.strongNeedFloor = 'yes' as unknown as boolean;
+    expect(() => new ComplexityClassifier(f)).toThrow(/strongNeedFloor/);
   });
 
   const dataFile = resolveDataFile();

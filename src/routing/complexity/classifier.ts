@@ -3,7 +3,7 @@
 // model.json. Scoring is deterministic, synchronous, allocation-light and never touches the network.
 import { readFileSync } from 'node:fs';
 import type { ChatMessage, ChatRequest } from '../../core/canonical.ts';
-import { DENSE_FEATURES, FeatureExtractor, NUM_DENSE, type FeatureConfig, type FeatureVector } from './features.ts';
+import { DENSE_FEATURES, FeatureExtractor, NUM_DENSE, type DenseFeatureName, type FeatureConfig, type FeatureVector } from './features.ts';
 
 export const MODEL_FORMAT = 'switchyard-complexity/1';
 
@@ -58,11 +58,73 @@ export interface ComplexityModel {
      * `hashed` × `openHashScale`.
      */
     openHashed?: { quantum: number; delta: number[]; q: number[]; mode: 'replace' | 'add' };
+    /**
+     * Length prior of open-ended prompts: added to the logit, times the standardised (clipped) `log_chars`,
+     * for prompts that are neither multiple-choice nor shaped like a maths word problem (see
+     * `isOpenEnded`). Absent = 0.
+     */
+    openLengthPrior?: number;
+    /**
+     * Strong-need floor: a non-multiple-choice prompt with strong-need markers (`hasStrongNeedMarkers`)
+     * never loses score to the length prior and never scores below `bias` (an average prompt). Absent = off.
+     */
+    strongNeedFloor?: boolean;
   };
   provenance: ModelProvenance;
 }
 
 const MCQ_INDEX = DENSE_FEATURES.indexOf('mcq');
+const CHARS_INDEX = DENSE_FEATURES.indexOf('log_chars');
+const NUMBERS_INDEX = DENSE_FEATURES.indexOf('log_numbers');
+const LINES_INDEX = DENSE_FEATURES.indexOf('log_lines');
+/** log_lines of a two-line prompt (the dense features are log(1 + count)). */
+const TWO_LINES = Math.log1p(2) - 1e-9;
+
+const I = (name: DenseFeatureName): number => DENSE_FEATURES.indexOf(name);
+const REASONING_INDEX = I('log_reasoning_words');
+const LATEX_INDEX = I('log_latex');
+const MATH_SYMBOLS_INDEX = I('log_math_symbols');
+const EQUALS_INDEX = I('log_equals');
+const VARIABLES_INDEX = I('log_variables');
+const FENCES_INDEX = I('log_code_fences');
+const CODE_OPERATORS_INDEX = I('log_code_operators');
+const IDENTIFIERS_INDEX = I('log_identifiers');
+const CODE_KEYWORDS_INDEX = I('log_code_keywords');
+const BACKTICKS_INDEX = I('log_backticks');
+const NUMBERED_INDEX = I('log_numbered_items');
+/** log(1 + 2): "at least two" of a counted feature. */
+const TWO = Math.log1p(2) - 1e-9;
+
+/**
+ * Whether a prompt carries a marker of strong need that the feature extractor already counts: a
+ * reasoning/proof word (prove, derive, optimise, algorithm, step…), maths notation (LaTeX, a Unicode maths
+ * symbol, an equation `=`, two single-letter variables), code (a fence, a code operator such as `==` `->`
+ * `&&`, or a code-shaped identifier with a code keyword or backticks) or an explicit multi-step list (two
+ * numbered items). Code keywords alone (from, this, new, select…) and constraint words (only, each, must…)
+ * are too common in plain English to count.
+ */
+export function hasStrongNeedMarkers(dense: ArrayLike<number>): boolean {
+  return (
+    dense[REASONING_INDEX] > 0 ||
+    dense[LATEX_INDEX] > 0 ||
+    dense[MATH_SYMBOLS_INDEX] > 0 ||
+    dense[EQUALS_INDEX] > 0 ||
+    dense[VARIABLES_INDEX] >= TWO ||
+    dense[FENCES_INDEX] > 0 ||
+    dense[CODE_OPERATORS_INDEX] > 0 ||
+    (dense[IDENTIFIERS_INDEX] > 0 && (dense[CODE_KEYWORDS_INDEX] > 0 || dense[BACKTICKS_INDEX] > 0)) ||
+    dense[NUMBERED_INDEX] >= TWO
+  );
+}
+
+/**
+ * Whether the length prior applies: not a multiple-choice question, and not shaped like a maths word
+ * problem (one paragraph with numbers in it, which the learned open block scores well). Writing, role
+ * play, coding, extraction and explanation requests have no numbers or span several lines.
+ */
+export function isOpenEnded(dense: ArrayLike<number>): boolean {
+  return !(dense[MCQ_INDEX] > 0.5) && (dense[NUMBERS_INDEX] === 0 || dense[LINES_INDEX] >= TWO_LINES);
+}
 
 function assertModel(model: ComplexityModel): void {
   const fail = (what: string): never => {
@@ -74,6 +136,8 @@ function assertModel(model: ComplexityModel): void {
   const w = model.weights;
   if (!w || w.dense?.length !== d.names.length || w.mcq?.length !== d.names.length || w.open?.length !== d.names.length) fail('dense weights');
   if (!Number.isFinite(w.bias) || !Number.isFinite(w.hashScale) || !Number.isFinite(w.openHashScale)) fail('bias/hashScale/openHashScale');
+  if (w.openLengthPrior !== undefined && !Number.isFinite(w.openLengthPrior)) fail('openLengthPrior');
+  if (w.strongNeedFloor !== undefined && typeof w.strongNeedFloor !== 'boolean') fail('strongNeedFloor');
   if (!Array.isArray(w.hashed?.delta) || w.hashed.delta.length !== w.hashed.q?.length || !(w.hashed.quantum > 0)) fail('hashed weights');
   const o = w.openHashed;
   if (o !== undefined && (!Array.isArray(o.delta) || o.delta.length !== o.q?.length || !(o.quantum > 0) || (o.mode !== 'replace' && o.mode !== 'add'))) fail('open hashed weights');
@@ -121,6 +185,8 @@ export class ComplexityClassifier {
   private readonly openHashScale: number;
   private readonly clip: number;
   private readonly bias: number;
+  private readonly openLengthPrior: number;
+  private readonly strongNeedFloor: boolean;
 
   /** The bundled model (src/routing/complexity/model.json), loaded once per process. */
   static default(): ComplexityClassifier {
@@ -140,6 +206,8 @@ export class ComplexityClassifier {
     this.buffer = { dense: new Float64Array(NUM_DENSE), hashIndex: new Int32Array(1024), hashValue: new Float64Array(1024), hashCount: 0 };
     this.clip = model.dense.clip > 0 ? model.dense.clip : Infinity;
     this.bias = model.weights.bias;
+    this.openLengthPrior = model.weights.openLengthPrior ?? 0;
+    this.strongNeedFloor = model.weights.strongNeedFloor === true;
     // Dense features are matched by name, so a model stays usable when features are appended later
     // (a feature the model does not know gets weight 0).
     const position = new Map<string, number>(DENSE_FEATURES.map((name, i) => [name, i]));
@@ -162,6 +230,25 @@ export class ComplexityClassifier {
 
   /** The model's raw linear score (log-odds) of already extracted features. */
   logit(v: FeatureVector): number {
+    const z = this.baseLogit(v);
+    if (!this.strongNeedFloor || v.dense[MCQ_INDEX] > 0.5 || !hasStrongNeedMarkers(v.dense)) return z;
+    // Brevity is no evidence of easiness for a proof, an equation or a bug report: the prior may only
+    // raise such a prompt, and it never ranks below an average prompt (the bias: every feature at its mean).
+    const learned = z - this.lengthPrior(v.dense);
+    return Math.max(z, learned, this.bias);
+  }
+
+  /** The length prior's term for these features (0 unless the prompt is open-ended). */
+  private lengthPrior(dense: ArrayLike<number>): number {
+    if (this.openLengthPrior === 0 || !isOpenEnded(dense)) return 0;
+    let x = (dense[CHARS_INDEX] - this.mean[CHARS_INDEX]) * this.invStd[CHARS_INDEX];
+    if (x > this.clip) x = this.clip;
+    else if (x < -this.clip) x = -this.clip;
+    return this.openLengthPrior * x;
+  }
+
+  /** The learned logit plus the length prior, before the strong-need floor. */
+  private baseLogit(v: FeatureVector): number {
     let z = this.bias;
     const mcq = v.dense[MCQ_INDEX] > 0.5;
     const gated = mcq ? this.wMcq : this.wOpen;
@@ -172,6 +259,7 @@ export class ComplexityClassifier {
       else if (x < -clip) x = -clip;
       z += x * (this.wShared[i] + gated[i]);
     }
+    z += this.lengthPrior(v.dense);
     if (!mcq && this.openHashedAdds) {
       const shared = this.hashed;
       const own = this.openHashed;

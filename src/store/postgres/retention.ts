@@ -3,6 +3,7 @@
 // granularity with a DELETE on their leading `bucket` key (day rollups are kept forever by default).
 import type pg from 'pg';
 import { pgModule } from './pg-module.ts';
+import { ROLLUP_TABLES as ANALYTICS_ROLLUP_TABLES } from '../../analytics/rollup.ts';
 import {
   createDailyPartitions,
   DAY_MS,
@@ -110,6 +111,10 @@ export async function pruneRollups(
     const cutoff = new Date((utcDay(now) - Math.floor(keep)) * DAY_MS).toISOString();
     const result = await pool.query(`DELETE FROM ${ROLLUP_TABLES[granularity]} WHERE bucket < $1`, [cutoff]);
     deleted[granularity] = result.rowCount ?? 0;
+    // The analytics API's rollups (bucket in epoch ms) follow the same retention.
+    for (const { table } of ANALYTICS_ROLLUP_TABLES.filter((t) => t.granularity === granularity)) {
+      await pool.query(`DELETE FROM ${table} WHERE bucket < $1`, [Date.parse(cutoff)]);
+    }
   }
   return deleted;
 }

@@ -65,6 +65,10 @@ export function normalizeRecord(r: UsageRecord, now: number = Date.now()): Usage
   if (r.errorClass != null) out.errorClass = text(r.errorClass);
   if (typeof r.ttftMs === 'number' && Number.isFinite(r.ttftMs)) out.ttftMs = Math.max(0, r.ttftMs);
   if (r.fallbackReason != null) out.fallbackReason = text(r.fallbackReason);
+  if (typeof r.baselineCostUsd === 'number' && Number.isFinite(r.baselineCostUsd)) out.baselineCostUsd = r.baselineCostUsd;
+  if (r.cacheHit != null) out.cacheHit = Boolean(r.cacheHit);
+  if (r.requestBody != null) out.requestBody = text(r.requestBody);
+  if (r.responseBody != null) out.responseBody = text(r.responseBody);
   return out;
 }
 

@@ -3,6 +3,7 @@
 // lock (like the governance migrations); daily partitions are created ahead and on demand.
 import type pg from 'pg';
 import { pgModule } from './pg-module.ts';
+import { ANALYTICS_USAGE_MIGRATION } from './analytics-schema.ts';
 
 /** Anything that runs a query: a pool, or a client inside a transaction. */
 export type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
@@ -112,6 +113,7 @@ export const USAGE_MIGRATIONS: readonly UsageMigration[] = [
       ${rollupTable(ROLLUP_TABLES.day)}
     `,
   },
+  ANALYTICS_USAGE_MIGRATION,
 ];
 
 export interface UsageMigrateOptions {

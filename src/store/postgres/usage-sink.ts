@@ -10,6 +10,8 @@ import type { UsageRecord, UsageSink } from '../../usage/record.ts';
 import { ensurePartitions, runUsageMaintenance, type UsageRetentionPolicy } from './retention.ts';
 import { aggregateRollups, normalizeRecord, type RollupRow } from './rollups.ts';
 import { SpoolFile } from './spool.ts';
+import { arrayLiteral } from './array-literal.ts';
+import { upsertAnalyticsRollups } from './analytics-schema.ts';
 import {
   createDailyPartitions,
   DAY_MS,
@@ -140,6 +142,10 @@ const COLUMNS: ReadonlyArray<readonly [string, string, (r: UsageRecord) => unkno
   ['attempts', 'int4', (r) => r.attempts],
   ['fallback_reason', 'text', (r) => r.fallbackReason],
   ['client_abandoned', 'bool', (r) => r.clientAbandoned],
+  ['baseline_cost_usd', 'float8', (r) => r.baselineCostUsd],
+  ['cache_hit', 'bool', (r) => r.cacheHit],
+  ['request_body', 'text', (r) => r.requestBody],
+  ['response_body', 'text', (r) => r.responseBody],
 ];
 
 const INSERT_SQL = `INSERT INTO ${USAGE_TABLE} (${COLUMNS.map(([c]) => c).join(', ')})
@@ -205,27 +211,8 @@ function isDataError(error: unknown): boolean {
 
 const isMissingPartition = (error: unknown): boolean => (error as { code?: unknown } | null)?.code === '23514';
 
-/**
- * A PostgreSQL array literal for one column of a batch, built directly (faster than letting pg convert a
- * JS array element by element). Text is always quoted, so the string "NULL" stays a string; numbers are
- * finite and integers stay below 1e21 after normalisation, so `String(n)` never yields a form the
- * column type rejects.
- */
-export function arrayLiteral(values: readonly unknown[]): string {
-  let out = '{';
-  for (let i = 0; i < values.length; i++) {
-    if (i > 0) out += ',';
-    const v = values[i];
-    if (v === undefined || v === null) out += 'NULL';
-    else if (typeof v === 'number') out += String(v);
-    else if (typeof v === 'boolean') out += v ? 't' : 'f';
-    else {
-      const str = String(v);
-      out += `"${str.includes('\\') || str.includes('"') ? str.replace(/[\\"]/g, '\\$&') : str}"`;
-    }
-  }
-  return `${out}}`;
-}
+/** Lives in array-literal.ts (the analytics rollups use it too); re-exported for existing importers. */
+export { arrayLiteral };
 
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
@@ -579,6 +566,7 @@ export class PostgresUsageSink implements UsageSink {
             ROLLUP_COLUMNS.map(([, , value]) => arrayLiteral(deltas[granularity].map(value))),
           );
         }
+        await upsertAnalyticsRollups(client, inserted);
       }
       return { inserted: inserted.length, duplicates: records.length - inserted.length, rejected: 0 };
     });

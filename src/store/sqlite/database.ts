@@ -2,6 +2,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { sqliteAnalyticsMigrations } from './analytics-schema.ts';
 
 export type SqliteDatabase = Database.Database;
 
@@ -66,6 +67,8 @@ const MIGRATIONS: Migration[] = [
       ALTER TABLE usage_records ADD COLUMN auto_tier TEXT;
     `,
   },
+  // 5–6: analytics (baseline cost, bodies, keyset index, rollups); see analytics-schema.ts.
+  ...sqliteAnalyticsMigrations(),
   {
     version: 10,
     sql: `
@@ -82,10 +85,7 @@ const MIGRATIONS: Migration[] = [
       CREATE INDEX response_cache_last_used ON response_cache (last_used);
     `,
   },
-  {
-    version: 11,
-    sql: `ALTER TABLE usage_records ADD COLUMN cache_hit INTEGER NOT NULL DEFAULT 0;`,
-  },
+  // usage_records.cache_hit comes with the analytics migrations (5).
   {
     // Responses API turns kept for previous_response_id (src/store/responses/sqlite.ts).
     version: 15,
@@ -123,6 +123,10 @@ export function openDatabase(path: string): SqliteDatabase {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
+  // Analytics scans read tens of thousands of rollup rows: keep hot pages in memory (32 MiB cache,
+  // memory-mapped reads) instead of a read syscall per page.
+  db.pragma('cache_size = -32768');
+  db.pragma('mmap_size = 268435456');
   migrate(db);
   return db;
 }
