@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -18,7 +18,12 @@ import {
 const dir = mkdtempSync(join(tmpdir(), 'catalog-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe('build-catalog', () => {
+// The generator reads the shared catalog snapshot beside the repository (../shared/data/catalog); a
+// checkout without it cannot rebuild the catalog, so these tests say so and skip.
+const sourcePresent = existsSync(join(DEFAULT_SOURCE_DIR, 'models.json'));
+if (!sourcePresent) console.warn(`build-catalog tests SKIPPED: ${DEFAULT_SOURCE_DIR} is not present`);
+
+describe.skipIf(!sourcePresent)('build-catalog', () => {
   it('is deterministic: two builds give byte-identical files', () => {
     const a = join(dir, 'a.json');
     const b = join(dir, 'b.json');
