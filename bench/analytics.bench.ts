@@ -12,7 +12,7 @@ import pg from 'pg';
 import { AnalyticsService } from '../src/analytics/service.ts';
 import { syntheticRecords } from '../src/analytics/testing.ts';
 import type { AnalyticsStore } from '../src/analytics/types.ts';
-import { PostgresAnalyticsStore } from '../src/store/postgres/analytics-queries.ts';
+import { PostgresAnalyticsStore } from '../src/store/postgres/analytics-store.ts';
 import { PostgresUsageSink } from '../src/store/postgres/usage-sink.ts';
 import { migrateUsageSchema } from '../src/store/postgres/usage-schema.ts';
 import { SqliteAnalyticsStore } from '../src/store/sqlite/analytics-store.ts';

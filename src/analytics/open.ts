@@ -1,7 +1,7 @@
 // The analytics service over whichever store keeps the usage records: the embedded SQLite database, or
 // PostgreSQL (its own small pool, reading the tables the PostgreSQL usage sink writes).
 import type pg from 'pg';
-import { PostgresAnalyticsStore } from '../store/postgres/analytics-queries.ts';
+import { PostgresAnalyticsStore } from '../store/postgres/analytics-store.ts';
 import { openUsagePool } from '../store/postgres/usage-schema.ts';
 import { SqliteAnalyticsStore } from '../store/sqlite/analytics-store.ts';
 import type { SqliteDatabase } from '../store/sqlite/database.ts';

@@ -13,7 +13,7 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { open, readFile, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { UsageRecord } from '../../usage/record.ts';
-import { isUsageRecordLike } from './rollups.ts';
+import { isUsageRecordLike } from './records.ts';
 
 const SEGMENT = /^usage-journal-(\d+)\.jsonl$/;
 

@@ -1,20 +1,19 @@
 // Retention and partition maintenance for the PostgreSQL usage store: raw records expire by dropping
-// whole daily partitions (DETACH + DROP, no row-by-row DELETE, no vacuum debt); rollups expire per
-// granularity with a DELETE on their leading `bucket` key (day rollups are kept forever by default).
+// whole daily partitions (DETACH + DROP, no row-by-row DELETE, no vacuum debt); the analytics rollups
+// (analytics_<cube>_<granularity>) expire per granularity with a DELETE on their leading `bucket` key
+// (day rollups are kept forever by default).
 import type pg from 'pg';
 import { pgModule } from './pg-module.ts';
-import { ROLLUP_TABLES as ANALYTICS_ROLLUP_TABLES } from '../../analytics/rollup.ts';
+import { ROLLUP_TABLES, type Granularity } from '../../analytics/rollup.ts';
 import {
   createDailyPartitions,
   DAY_MS,
   listPartitionDays,
   PARTITION_LOCK,
   partitionName,
-  ROLLUP_TABLES,
   USAGE_TABLE,
   utcDay,
   withTransaction,
-  type Granularity,
 } from './usage-schema.ts';
 
 export interface UsageRetentionPolicy {
@@ -90,8 +89,9 @@ export interface RollupRetention {
 }
 
 /**
- * Deletes rollup rows whose bucket starts before `days` UTC days before today, per granularity
- * (`null` keeps that granularity forever). Returns the rows deleted per table.
+ * Deletes analytics rollup rows whose bucket starts before `days` UTC days before today, per
+ * granularity (`null` keeps that granularity forever). Returns the rows deleted per granularity,
+ * summed over the cubes kept at that granularity.
  */
 export async function pruneRollups(
   pool: pg.Pool,
@@ -108,12 +108,11 @@ export async function pruneRollups(
     const keep = days[granularity];
     if (keep === null) continue;
     if (!Number.isFinite(keep) || keep < 0) throw new Error(`rollup retention must be a non-negative number or null, got ${keep}`);
-    const cutoff = new Date((utcDay(now) - Math.floor(keep)) * DAY_MS).toISOString();
-    const result = await pool.query(`DELETE FROM ${ROLLUP_TABLES[granularity]} WHERE bucket < $1`, [cutoff]);
-    deleted[granularity] = result.rowCount ?? 0;
-    // The analytics API's rollups (bucket in epoch ms) follow the same retention.
-    for (const { table } of ANALYTICS_ROLLUP_TABLES.filter((t) => t.granularity === granularity)) {
-      await pool.query(`DELETE FROM ${table} WHERE bucket < $1`, [Date.parse(cutoff)]);
+    const cutoff = (utcDay(now) - Math.floor(keep)) * DAY_MS;
+    // Buckets are epoch ms.
+    for (const { table } of ROLLUP_TABLES.filter((t) => t.granularity === granularity)) {
+      const result = await pool.query(`DELETE FROM ${table} WHERE bucket < $1`, [cutoff]);
+      deleted[granularity] += result.rowCount ?? 0;
     }
   }
   return deleted;

@@ -6,7 +6,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, fstatSync, writeSync } from 
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { UsageRecord } from '../../usage/record.ts';
-import { isUsageRecordLike } from './rollups.ts';
+import { isUsageRecordLike } from './records.ts';
 
 export interface SpoolAppendResult {
   /** Records now durably in the spool. */

@@ -1,6 +1,6 @@
 // Shared by the PostgreSQL usage-store tests (not a test file itself): reachability and the
 // skip-locally / fail-in-CI rule, a fresh schema per test, a deterministic record generator, an
-// independent SQL recomputation of the rollups from raw rows, and a TCP proxy that can simulate an outage.
+// independent SQL recomputation of the analytics rollups from raw rows, and a TCP proxy that can simulate an outage.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { UsageRecord } from '../../usage/record.ts';
-import { ROLLUP_TABLES, LATENCY_BUCKETS_MS, LATENCY_SLOTS, migrateUsageSchema, type Granularity, GRANULARITY_MS } from './usage-schema.ts';
+import { CUBES, GRANULARITY_MS, HIST_BOUNDS_MS, ROLLUP_TABLES, SUM_COLUMNS, type CubeName, type Granularity } from '../../analytics/rollup.ts';
+import { migrateUsageSchema } from './usage-schema.ts';
 
 export const PG_URL = process.env.SWITCHYARD_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const inCi = Boolean(process.env.CI) && process.env.CI !== 'false';
@@ -239,92 +240,94 @@ export async function readRecords(pool: pg.Pool): Promise<UsageRecord[]> {
 export const sortById = (records: readonly UsageRecord[]): UsageRecord[] =>
   [...records].sort((a, b) => (a.requestId < b.requestId ? -1 : a.requestId > b.requestId ? 1 : a.ts - b.ts));
 
-interface AggRow {
-  bucket_ms: number;
-  org_id: string;
-  team_id: string;
-  key_id: string;
-  model_group: string;
-  provider: string;
-  status_class: number;
-  requests: number;
-  errors: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  cached_tokens: number;
-  cost_usd: number;
-  latency_ms_sum: number;
-  latency_ms_max: number;
-  ttft_ms_sum: number;
-  ttft_count: number;
-  latency_hist: number[];
-}
+type AggRow = Record<string, number | string>;
 
-const DIMS = ['org_id', 'team_id', 'key_id', 'model_group', 'provider', 'status_class'] as const;
-const dimKey = (r: AggRow): string => JSON.stringify([r.bucket_ms, ...DIMS.map((d) => r[d])]);
+/** SQL for each analytics dimension over usage_records (as src/analytics/rollup.ts `recordDims` defines it). */
+const DIM_SQL: Readonly<Record<string, string>> = {
+  org_id: `coalesce(org_id, '')`,
+  team_id: `coalesce(team_id, '')`,
+  user_id: `coalesce(user_id, '')`,
+  key_id: `coalesce(key_id, '')`,
+  model: `coalesce(model_group, requested_model, '')`,
+  provider: `coalesce(provider, '')`,
+  status: `status::text`,
+  strategy: `coalesce(strategy, '')`,
+  tier: `coalesce(auto_tier, '')`,
+};
 
-/** Rollup rows of one granularity, recomputed from the raw rows by SQL written independently of the sink. */
-async function rawAggregates(pool: pg.Pool, granularity: Granularity): Promise<Map<string, AggRow>> {
+/** count(*) of the rows whose `column` falls in histogram slot i (bounds are inclusive upper limits). */
+const histSql = (column: string): string[] =>
+  Array.from({ length: HIST_BOUNDS_MS.length + 1 }, (_, i) => {
+    const above = i === 0 ? `${column} IS NOT NULL` : `${column} > ${HIST_BOUNDS_MS[i - 1]}`;
+    const below = i < HIST_BOUNDS_MS.length ? ` AND ${column} <= ${HIST_BOUNDS_MS[i]}` : '';
+    return `(count(*) FILTER (WHERE ${above}${below}))::float8`;
+  });
+
+/** Measure expressions over usage_records, in SUM_COLUMNS order. */
+const MEASURE_SQL: readonly string[] = [
+  'count(*)::float8',
+  '(count(*) FILTER (WHERE status >= 400 OR error_class IS NOT NULL))::float8',
+  'sum(prompt_tokens)::float8',
+  'sum(completion_tokens)::float8',
+  'sum(cached_tokens)::float8',
+  'sum(cost_usd)',
+  'sum(coalesce(baseline_cost_usd, cost_usd))',
+  'sum(latency_ms)',
+  'coalesce(sum(ttft_ms), 0)',
+  'count(ttft_ms)::float8',
+  '(count(*) FILTER (WHERE cache_hit))::float8',
+  ...histSql('latency_ms'),
+  ...histSql('ttft_ms'),
+];
+
+const keyOf = (row: AggRow, cube: CubeName): string => JSON.stringify([Number(row.bucket), ...CUBES[cube].map((d) => row[d])]);
+
+/** One analytics rollup table recomputed from the raw rows by SQL written independently of the sink. */
+async function rawAggregates(pool: pg.Pool, cube: CubeName, granularity: Granularity): Promise<Map<string, AggRow>> {
   const width = GRANULARITY_MS[granularity];
-  const bucket = `(floor(extract(epoch FROM ts) * 1000 / ${width}) * ${width})::float8`;
-  const dims = `coalesce(org_id, '') AS org_id, coalesce(team_id, '') AS team_id, coalesce(key_id, '') AS key_id,
-    coalesce(model_group, '') AS model_group, coalesce(provider, '') AS provider, (status / 100)::int AS status_class`;
+  const dims = CUBES[cube].map((d) => `${DIM_SQL[d]} AS ${d}`);
+  const measures = SUM_COLUMNS.map((c, i) => `${MEASURE_SQL[i]} AS ${c}`);
   const { rows } = await pool.query<AggRow>(
-    `SELECT ${bucket} AS bucket_ms, ${dims}, count(*)::float8 AS requests,
-       (count(*) FILTER (WHERE status >= 400 OR error_class IS NOT NULL))::float8 AS errors,
-       sum(prompt_tokens)::float8 AS prompt_tokens, sum(completion_tokens)::float8 AS completion_tokens,
-       sum(cached_tokens)::float8 AS cached_tokens, sum(cost_usd) AS cost_usd, sum(latency_ms) AS latency_ms_sum,
-       max(latency_ms) AS latency_ms_max, coalesce(sum(ttft_ms), 0) AS ttft_ms_sum, count(ttft_ms)::float8 AS ttft_count
-     FROM usage_records GROUP BY 1, 2, 3, 4, 5, 6, 7`,
+    `SELECT (floor(extract(epoch FROM ts) * 1000 / ${width}) * ${width})::float8 AS bucket, ${dims.join(', ')},
+       ${measures.join(', ')}, max(latency_ms) AS latency_ms_max
+     FROM usage_records GROUP BY ${Array.from({ length: 1 + dims.length }, (_, i) => i + 1).join(', ')}`,
   );
-  const byKey = new Map<string, AggRow>();
-  for (const row of rows) byKey.set(dimKey(row), { ...row, latency_hist: new Array<number>(LATENCY_SLOTS).fill(0) });
-  // Histogram slot = how many bounds lie strictly below the latency (bounds are inclusive upper limits).
-  const hist = await pool.query<AggRow & { slot: number; n: number }>(
-    `SELECT ${bucket} AS bucket_ms, ${dims},
-       (SELECT count(*) FROM unnest($1::float8[]) AS b WHERE b < latency_ms)::int AS slot, count(*)::float8 AS n
-     FROM usage_records GROUP BY 1, 2, 3, 4, 5, 6, 7, 8`,
-    [LATENCY_BUCKETS_MS],
-  );
-  for (const row of hist.rows) {
-    const target = byKey.get(dimKey(row));
-    if (target) target.latency_hist[row.slot] += row.n;
-  }
-  return byKey;
+  return new Map(rows.map((row) => [keyOf(row, cube), row]));
 }
 
-async function rollupRows(pool: pg.Pool, granularity: Granularity): Promise<Map<string, AggRow>> {
+async function rollupRows(pool: pg.Pool, cube: CubeName, table: string): Promise<Map<string, AggRow>> {
   const { rows } = await pool.query<AggRow>(
-    `SELECT (extract(epoch FROM bucket) * 1000)::float8 AS bucket_ms, org_id, team_id, key_id, model_group, provider,
-       status_class, requests::float8 AS requests, errors::float8 AS errors, prompt_tokens::float8 AS prompt_tokens,
-       completion_tokens::float8 AS completion_tokens, cached_tokens::float8 AS cached_tokens, cost_usd, latency_ms_sum,
-       latency_ms_max, ttft_ms_sum, ttft_count::float8 AS ttft_count, latency_hist::float8[] AS latency_hist
-     FROM ${ROLLUP_TABLES[granularity]}`,
+    `SELECT bucket::float8 AS bucket, ${CUBES[cube].join(', ')}, ${SUM_COLUMNS.map((c) => `${c}::float8 AS ${c}`).join(', ')}, latency_ms_max
+     FROM ${table}`,
   );
-  return new Map(rows.map((row) => [dimKey(row), row]));
+  return new Map(rows.map((row) => [keyOf(row, cube), row]));
 }
 
-/** Asserts that every rollup table equals the aggregates of the raw rows (floats to ~1e-9 relative). */
+const FLOAT_COLUMNS: ReadonlySet<string> = new Set(['cost_usd', 'baseline_cost_usd', 'latency_ms_sum', 'ttft_ms_sum']);
+
+/**
+ * Asserts that every analytics rollup table (each cube at each granularity) equals the aggregates of
+ * the raw rows: keys, counts, token sums, histograms and max exactly; float sums to ~1e-9 relative.
+ */
 export async function expectRollupsMatchRaw(pool: pg.Pool): Promise<void> {
-  const exact = ['requests', 'errors', 'prompt_tokens', 'completion_tokens', 'cached_tokens', 'ttft_count', 'latency_ms_max'] as const;
-  const close = ['cost_usd', 'latency_ms_sum', 'ttft_ms_sum'] as const;
-  for (const granularity of ['minute', 'hour', 'day'] as const) {
-    const expected = await rawAggregates(pool, granularity);
-    const actual = await rollupRows(pool, granularity);
-    expect([...actual.keys()].sort(), `${granularity} rollup keys`).toStrictEqual([...expected.keys()].sort());
+  for (const { cube, granularity, table } of ROLLUP_TABLES) {
+    const expected = await rawAggregates(pool, cube, granularity);
+    const actual = await rollupRows(pool, cube, table);
+    expect([...actual.keys()].sort(), `${table} keys`).toStrictEqual([...expected.keys()].sort());
     // Collected, then asserted once: thousands of individual expect() calls are slow.
     const mismatches: string[] = [];
     for (const [key, want] of expected) {
       const got = actual.get(key);
       if (!got) continue;
-      for (const field of exact) if (got[field] !== want[field]) mismatches.push(`${key} ${field}: ${got[field]} != ${want[field]}`);
-      for (const field of close) {
-        if (Math.abs(got[field] - want[field]) > 1e-9 * Math.max(1, Math.abs(want[field]))) mismatches.push(`${key} ${field}: ${got[field]} != ${want[field]}`);
+      for (const field of [...SUM_COLUMNS, 'latency_ms_max']) {
+        const g = Number(got[field]);
+        const w = Number(want[field]);
+        const ok = FLOAT_COLUMNS.has(field) ? Math.abs(g - w) <= 1e-9 * Math.max(1, Math.abs(w)) : g === w;
+        if (!ok) mismatches.push(`${key} ${field}: ${g} != ${w}`);
       }
-      if (got.latency_hist.join() !== want.latency_hist.join()) mismatches.push(`${key} histogram: ${got.latency_hist.join()} != ${want.latency_hist.join()}`);
     }
-    expect(mismatches, `${granularity} rollups`).toStrictEqual([]);
-    expect(actual.size, `${granularity} rollup rows`).toBeGreaterThan(0);
+    expect(mismatches, `${table} rollups`).toStrictEqual([]);
+    expect(actual.size, `${table} rows`).toBeGreaterThan(0);
   }
 }
 

@@ -1,6 +1,6 @@
-// PostgreSQL schema of the usage store: raw records in a table partitioned by day on `ts`, and
-// pre-aggregated rollups per minute, hour and day. Versioned migrations are applied under an advisory
-// lock (like the governance migrations); daily partitions are created ahead and on demand.
+// PostgreSQL schema of the usage store: raw records in a table partitioned by day on `ts`, and the
+// analytics rollups per minute, hour and day (analytics-schema.ts). Versioned migrations are applied
+// under an advisory lock (like the governance migrations); daily partitions are created ahead and on demand.
 import type pg from 'pg';
 import { pgModule } from './pg-module.ts';
 import { ANALYTICS_USAGE_MIGRATION } from './analytics-schema.ts';
@@ -10,28 +10,7 @@ export type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
 
 export const USAGE_TABLE = 'usage_records';
 export const PARTITION_PREFIX = `${USAGE_TABLE}_p`;
-export const ROLLUP_TABLES = {
-  minute: 'usage_rollup_minute',
-  hour: 'usage_rollup_hour',
-  day: 'usage_rollup_day',
-} as const;
-export type Granularity = keyof typeof ROLLUP_TABLES;
-export const GRANULARITY_MS: Readonly<Record<Granularity, number>> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
-
 export const DAY_MS = 86_400_000;
-
-/**
- * Upper bounds (inclusive, milliseconds) of the latency histogram buckets stored with every rollup row.
- * `latency_hist[i]` (0-based here, 1-based in SQL) counts requests with
- * `LATENCY_BUCKETS_MS[i-1] < latency_ms <= LATENCY_BUCKETS_MS[i]`; the last slot, one past the bounds,
- * counts everything slower than the largest bound. Never change a released list: rows already written
- * would be misread. Add a new column for a new layout instead.
- */
-export const LATENCY_BUCKETS_MS: readonly number[] = [
-  10, 25, 50, 100, 200, 300, 500, 750, 1_000, 1_500, 2_000, 3_000, 5_000, 7_500, 10_000, 15_000, 20_000, 30_000, 60_000,
-  120_000, 300_000,
-];
-export const LATENCY_SLOTS = LATENCY_BUCKETS_MS.length + 1;
 
 /** Arbitrary constants naming the usage store's advisory locks (distinct from the governance lock). */
 const MIGRATION_LOCK = 0x5359_5553_0001;
@@ -44,7 +23,14 @@ export interface UsageMigration {
   sql: string;
 }
 
-const rollupTable = (name: string): string => `
+/**
+ * The rollup tables of migration 1 (per minute, hour and day, keyed by org, team, key, model group,
+ * provider and status class, with a latency histogram). Superseded by the analytics rollups of
+ * migration 2 and dropped by migration 3; kept here only so that migration 1's SQL stays as released.
+ */
+const LEGACY_ROLLUP_TABLES = ['usage_rollup_minute', 'usage_rollup_hour', 'usage_rollup_day'] as const;
+
+const legacyRollupTable = (name: string): string => `
   CREATE TABLE ${name} (
     bucket timestamptz NOT NULL,
     org_id text NOT NULL,
@@ -108,12 +94,17 @@ export const USAGE_MIGRATIONS: readonly UsageMigration[] = [
       ) PARTITION BY RANGE (ts);
       CREATE INDEX ${USAGE_TABLE}_ts ON ${USAGE_TABLE} USING brin (ts);
       CREATE INDEX ${USAGE_TABLE}_key_ts ON ${USAGE_TABLE} (key_id, ts);
-      ${rollupTable(ROLLUP_TABLES.minute)}
-      ${rollupTable(ROLLUP_TABLES.hour)}
-      ${rollupTable(ROLLUP_TABLES.day)}
+      ${legacyRollupTable(LEGACY_ROLLUP_TABLES[0])}
+      ${legacyRollupTable(LEGACY_ROLLUP_TABLES[1])}
+      ${legacyRollupTable(LEGACY_ROLLUP_TABLES[2])}
     `,
   },
   ANALYTICS_USAGE_MIGRATION,
+  {
+    version: 3,
+    name: 'drop the legacy usage_rollup_* tables (the analytics rollups replace them)',
+    sql: LEGACY_ROLLUP_TABLES.map((table) => `DROP TABLE IF EXISTS ${table};`).join('\n'),
+  },
 ];
 
 export interface UsageMigrateOptions {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import type { UsageRecord } from '../../usage/record.ts';
-import { normalizeRecord } from './rollups.ts';
+import { normalizeRecord } from './records.ts';
 import {
   countRows,
   createTestSchema,
@@ -21,6 +21,14 @@ import {
 } from './test-support.ts';
 import { PostgresUsageSink, type UsageDropEvent } from './usage-sink.ts';
 import { listPartitionDays, migrateUsageSchema, utcDay, DAY_MS } from './usage-schema.ts';
+
+/** Legacy rollup tables (dropped by usage migration 3) visible on the pool's search_path. */
+async function legacyRollupTables(pool: pg.Pool): Promise<string[]> {
+  const { rows } = await pool.query<{ name: string }>(
+    `SELECT t AS name FROM unnest(ARRAY['usage_rollup_minute', 'usage_rollup_hour', 'usage_rollup_day']) AS t WHERE to_regclass(t) IS NOT NULL`,
+  );
+  return rows.map((r) => r.name);
+}
 
 const CLOSED_PORT_URL = 'postgres://postgres@127.0.0.1:1/test';
 const DAY0 = Date.UTC(2031, 2, 1);
@@ -67,7 +75,7 @@ await describeWithPostgres('PostgresUsageSink (PostgreSQL)', () => {
     await expectRollupsMatchRaw(t.pool);
   });
 
-  it('keeps rollups equal to the raw aggregates across many batches and a repeated record', async () => {
+  it('keeps the analytics rollups equal to the raw aggregates across many batches and a repeated record', async () => {
     const records = makeRecords({ count: 2_000, start: DAY0, spanMs: 2 * 3_600_000, seed: 7 });
     const sink = sinkFor({ maxBatch: 250 });
     for (const r of records) sink.record(r);
@@ -234,11 +242,30 @@ await describeWithPostgres('PostgresUsageSink (PostgreSQL)', () => {
     const fresh = await createTestSchema({ migrate: false });
     try {
       const results = await Promise.all([0, 1, 2].map(() => migrateUsageSchema(fresh.pool, { schema: fresh.schema })));
-      expect(results.flat()).toStrictEqual([1, 2]);
+      expect(results.flat()).toStrictEqual([1, 2, 3]);
       const { rows } = await fresh.pool.query<{ version: number }>('SELECT version FROM usage_schema_migrations ORDER BY version');
-      expect(rows.map((r) => r.version)).toStrictEqual([1, 2]);
+      expect(rows.map((r) => r.version)).toStrictEqual([1, 2, 3]);
+      expect(await legacyRollupTables(fresh.pool)).toStrictEqual([]);
     } finally {
       await fresh.cleanup();
     }
+  });
+
+  it('migration 3 drops the legacy usage_rollup_* tables of a store at version 2, keeping raw rows and analytics rollups', async () => {
+    const sink = sinkFor({});
+    for (const r of makeRecords({ count: 200, start: DAY0, spanMs: 3_600_000 })) sink.record(r);
+    await sink.flush();
+    // Put the store back at version 2: the legacy tables exist (with a row) and migration 3 is pending.
+    await t.pool.query(`DELETE FROM usage_schema_migrations WHERE version = 3`);
+    for (const table of ['usage_rollup_minute', 'usage_rollup_hour', 'usage_rollup_day']) {
+      await t.pool.query(`CREATE TABLE ${table} (bucket timestamptz NOT NULL, requests bigint NOT NULL)`);
+      await t.pool.query(`INSERT INTO ${table} VALUES (now(), 1)`);
+    }
+    expect(await legacyRollupTables(t.pool)).toHaveLength(3);
+    expect(await migrateUsageSchema(t.pool, { schema: t.schema })).toStrictEqual([3]);
+    expect(await legacyRollupTables(t.pool)).toStrictEqual([]);
+    expect(await countRows(t.pool)).toBe(200);
+    await expectRollupsMatchRaw(t.pool);
+    expect(await migrateUsageSchema(t.pool, { schema: t.schema })).toStrictEqual([]);
   });
 });

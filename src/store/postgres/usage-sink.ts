@@ -1,14 +1,14 @@
 // Usage records to PostgreSQL in batches, off the request path. `record()` only pushes to an array; a
 // single writer takes batches of up to `maxBatch` records and stores each in one transaction: one
-// `INSERT … SELECT FROM unnest($1::timestamptz[], …)` of the raw rows (31 array parameters whatever the
-// batch size, so no 65 535-parameter limit) with `ON CONFLICT (request_id, ts) DO NOTHING RETURNING`,
-// then one upsert per rollup table of the deltas of the rows actually inserted. When PostgreSQL is
-// unreachable or a write fails, batches go to a bounded, fsync'd JSON-lines spool file that is replayed
+// `INSERT … SELECT FROM unnest($1::timestamptz[], …)` of the raw rows (one array parameter per column
+// whatever the batch size, so no 65 535-parameter limit) with `ON CONFLICT (request_id, ts) DO NOTHING
+// RETURNING`, then one upsert per analytics rollup table (analytics-schema.ts) of the deltas of the rows
+// actually inserted. When PostgreSQL is unreachable or a write fails, batches go to a bounded, fsync'd JSON-lines spool file that is replayed
 // (oldest first, idempotently) once PostgreSQL answers again.
 import type pg from 'pg';
 import type { UsageRecord, UsageSink } from '../../usage/record.ts';
 import { ensurePartitions, runUsageMaintenance, type UsageRetentionPolicy } from './retention.ts';
-import { aggregateRollups, normalizeRecord, type RollupRow } from './rollups.ts';
+import { normalizeRecord } from './records.ts';
 import { SpoolFile } from './spool.ts';
 import { arrayLiteral } from './array-literal.ts';
 import { upsertAnalyticsRollups } from './analytics-schema.ts';
@@ -18,11 +18,9 @@ import {
   listPartitionDays,
   migrateUsageSchema,
   openUsagePool,
-  ROLLUP_TABLES,
   USAGE_TABLE,
   utcDay,
   withTransaction,
-  type Granularity,
 } from './usage-schema.ts';
 
 export type UsageDropReason =
@@ -152,50 +150,6 @@ const INSERT_SQL = `INSERT INTO ${USAGE_TABLE} (${COLUMNS.map(([c]) => c).join('
   SELECT * FROM unnest(${COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ')})
   ON CONFLICT (request_id, ts) DO NOTHING
   RETURNING request_id, (extract(epoch FROM ts) * 1000)::float8 AS ts_ms`;
-
-const ROLLUP_COLUMNS: ReadonlyArray<readonly [string, string, (r: RollupRow) => unknown]> = [
-  ['bucket', 'timestamptz', (r) => new Date(r.bucket).toISOString()],
-  ['org_id', 'text', (r) => r.orgId],
-  ['team_id', 'text', (r) => r.teamId],
-  ['key_id', 'text', (r) => r.keyId],
-  ['model_group', 'text', (r) => r.modelGroup],
-  ['provider', 'text', (r) => r.provider],
-  ['status_class', 'int2', (r) => r.statusClass],
-  ['requests', 'int8', (r) => r.requests],
-  ['errors', 'int8', (r) => r.errors],
-  ['prompt_tokens', 'int8', (r) => r.promptTokens],
-  ['completion_tokens', 'int8', (r) => r.completionTokens],
-  ['cached_tokens', 'int8', (r) => r.cachedTokens],
-  ['cost_usd', 'float8', (r) => r.costUsd],
-  ['latency_ms_sum', 'float8', (r) => r.latencyMsSum],
-  ['latency_ms_max', 'float8', (r) => r.latencyMsMax],
-  ['ttft_ms_sum', 'float8', (r) => r.ttftMsSum],
-  ['ttft_count', 'int8', (r) => r.ttftCount],
-  // An array per row cannot be unnested from a 2-D array, so each travels as its literal text.
-  ['latency_hist', 'text', (r) => `{${r.latencyHist.join(',')}}`],
-];
-
-const ADDITIVE = ['requests', 'errors', 'prompt_tokens', 'completion_tokens', 'cached_tokens', 'cost_usd', 'latency_ms_sum', 'ttft_ms_sum', 'ttft_count'];
-const KEY = ['bucket', 'org_id', 'team_id', 'key_id', 'model_group', 'provider', 'status_class'];
-
-const rollupSql = (table: string): string => {
-  const names = ROLLUP_COLUMNS.map(([c]) => c);
-  const values = names.map((c) => (c === 'latency_hist' ? `u.${c}::bigint[]` : `u.${c}`));
-  return `INSERT INTO ${table} AS t (${names.join(', ')})
-    SELECT ${values.join(', ')}
-    FROM unnest(${ROLLUP_COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ')}) AS u(${names.join(', ')})
-    ON CONFLICT (${KEY.join(', ')}) DO UPDATE SET
-      ${ADDITIVE.map((c) => `${c} = t.${c} + excluded.${c}`).join(',\n      ')},
-      latency_ms_max = GREATEST(t.latency_ms_max, excluded.latency_ms_max),
-      latency_hist = (SELECT array_agg(coalesce(a, 0) + coalesce(b, 0) ORDER BY i)
-                      FROM unnest(t.latency_hist, excluded.latency_hist) WITH ORDINALITY AS h(a, b, i))`;
-};
-
-const ROLLUP_SQL: Readonly<Record<Granularity, string>> = {
-  minute: rollupSql(ROLLUP_TABLES.minute),
-  hour: rollupSql(ROLLUP_TABLES.hour),
-  day: rollupSql(ROLLUP_TABLES.day),
-};
 
 /**
  * SQLSTATE classes that blame the rows rather than the connection or the server: data exceptions (22),
@@ -558,16 +512,7 @@ export class PostgresUsageSink implements UsageSink {
         COLUMNS.map(([, , value]) => arrayLiteral(records.map(value))),
       );
       const inserted = insertedRecords(records, rows);
-      if (inserted.length > 0) {
-        const deltas = aggregateRollups(inserted);
-        for (const granularity of ['minute', 'hour', 'day'] as const) {
-          await client.query(
-            ROLLUP_SQL[granularity],
-            ROLLUP_COLUMNS.map(([, , value]) => arrayLiteral(deltas[granularity].map(value))),
-          );
-        }
-        await upsertAnalyticsRollups(client, inserted);
-      }
+      await upsertAnalyticsRollups(client, inserted);
       return { inserted: inserted.length, duplicates: records.length - inserted.length, rejected: 0 };
     });
   }
