@@ -160,6 +160,18 @@ describe('rate limits', () => {
     expect(ok[0].headers.get('x-ratelimit-limit-requests')).toBe('60');
   });
 
+  it('refused requests leave usage records too (status 429, no cost), so analytics and metrics count them', async () => {
+    const { secret, key } = await makeKey({ limits: { rpm: 2 } });
+    const results = await Promise.all(Array.from({ length: 5 }, () => chat(secret, { model: 'gpt-4o-mini' })));
+    const refusedIds = results.filter((r) => r.status === 429).map((r) => r.headers.get('x-switchyard-request-id'));
+    expect(refusedIds).toHaveLength(3);
+    const records = usage.records.filter((r) => r.keyId === key.id);
+    expect(records).toHaveLength(5);
+    for (const id of refusedIds) {
+      expect(usage.find(id)).toMatchObject({ status: 429, errorClass: 'rate_limit', costUsd: 0, attempts: 0, keyId: key.id });
+    }
+  });
+
   it('a concurrency limit refuses requests beyond the slots in flight', async () => {
     sim.setKnobs({ ttftMs: 200 });
     const { secret } = await makeKey({ limits: { maxConcurrency: 3 } });

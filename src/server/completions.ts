@@ -221,10 +221,16 @@ export class CompletionService {
     if (logBodies) record.requestBody = loggableBody(JSON.stringify(routed.body), usageSettings.maxBodyBytes);
     const execOptions = executorOptions(ctx, this.deps.health, plan.strategy, options);
     const governance = this.deps.governance?.();
-    const admitted =
-      governance && principal.kind === 'key'
-        ? await admit(governance, principal, state.requestId, routed.req, plan.strategy, firstCandidate(plan), Date.now())
-        : undefined;
+    let admitted: Admitted | undefined;
+    if (governance && principal.kind === 'key') {
+      try {
+        admitted = await admit(governance, principal, state.requestId, routed.req, plan.strategy, firstCandidate(plan), Date.now());
+      } catch (err) {
+        // Refused by a rate limit, a budget or a policy: recorded too, so analytics and metrics count it.
+        this.refused(record, state, err);
+        throw err;
+      }
+    }
     let extraHeaders = routed.auto ? { ...admitted?.headers, ...autoHeaders(routed.auto) } : admitted?.headers;
     if (cacheTicket) extraHeaders = { ...extraHeaders, ...cacheTicket.headers() };
 
@@ -442,6 +448,14 @@ export class CompletionService {
   }
 
   /** Records a request that failed before any response was committed, and releases what it held. */
+  /** A request governance refused before any attempt: no deployment, no cost, nothing to settle. */
+  private refused(record: UsageRecord, state: RequestState, err: unknown): void {
+    const error = asGatewayError(err);
+    record.errorClass = error.errorClass;
+    record.status = error.status;
+    this.finish(record, state, [], undefined, undefined);
+  }
+
   private async fail(record: UsageRecord, state: RequestState, attempts: readonly AttemptLog[], err: unknown, clientGone: boolean, admitted?: Admitted): Promise<void> {
     const error = asGatewayError(err);
     record.errorClass = error.errorClass;
