@@ -51,10 +51,7 @@ export class SqliteUsageSink implements UsageSink, UsageSinkStatsSource {
         provider, provider_model, status, error_class, stream, prompt_tokens, completion_tokens, cached_tokens, cost_usd,
         usage_estimated, latency_ms, ttft_ms, attempts, fallback_reason, client_abandoned, strategy, candidates, route_reason, org_id, team_id, user_id, key_id, complexity, auto_tier,
         baseline_cost_usd, cache_hit, request_body, response_body)
-      VALUES (@requestId, @ts, @dialect, @operation, @requestedModel, @modelGroup, @deployment, @provider, @providerModel,
-        @status, @errorClass, @stream, @promptTokens, @completionTokens, @cachedTokens, @costUsd, @usageEstimated,
-        @latencyMs, @ttftMs, @attempts, @fallbackReason, @clientAbandoned, @strategy, @candidates, @routeReason, @orgId, @teamId, @userId, @keyId, @complexity, @autoTier,
-        @baselineCostUsd, @cacheHit, @requestBody, @responseBody)`);
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.upserts = new Map(ROLLUP_TABLES.map(({ table, cube }) => [table, db.prepare(rollupUpsertSql(table, cube))]));
     this.timer = setInterval(() => this.writeBatch(), options.flushIntervalMs ?? 250);
     this.timer.unref();
@@ -117,7 +114,7 @@ export class SqliteUsageSink implements UsageSink, UsageSinkStatsSource {
   private store(batch: UsageRecord[]): void {
     this.db.transaction((rows: UsageRecord[]) => {
       const inserted: UsageRecord[] = [];
-      for (const r of rows) if (this.insert.run(recordParams(r)).changes > 0) inserted.push(r);
+      for (const r of rows) if (insertRecord(this.insert, r) > 0) inserted.push(r);
       // Rollups count each request once: a replayed record already present adds nothing.
       const deltas = aggregate(inserted);
       for (const { table, cube, granularity } of ROLLUP_TABLES) {
@@ -164,42 +161,43 @@ function rollupParams(row: RollupRow): unknown[] {
   return [row.bucket, ...row.dims, ...row.sums, row.latencyMsMax];
 }
 
-function recordParams(r: UsageRecord): Record<string, unknown> {
-  return {
-    requestId: r.requestId,
-    ts: r.ts,
-    dialect: r.dialect,
-    operation: r.operation,
-    requestedModel: r.requestedModel,
-    modelGroup: r.modelGroup ?? null,
-    deployment: r.deployment ?? null,
-    provider: r.provider ?? null,
-    providerModel: r.providerModel ?? null,
-    status: r.status,
-    errorClass: r.errorClass ?? null,
-    stream: r.stream ? 1 : 0,
-    promptTokens: r.promptTokens,
-    completionTokens: r.completionTokens,
-    cachedTokens: r.cachedTokens,
-    costUsd: r.costUsd,
-    usageEstimated: r.usageEstimated ? 1 : 0,
-    latencyMs: r.latencyMs,
-    ttftMs: r.ttftMs ?? null,
-    attempts: r.attempts,
-    fallbackReason: r.fallbackReason ?? null,
-    clientAbandoned: r.clientAbandoned ? 1 : 0,
-    strategy: r.strategy ?? null,
-    candidates: r.candidates ?? null,
-    routeReason: r.routeReason ?? null,
-    orgId: r.orgId ?? null,
-    teamId: r.teamId ?? null,
-    userId: r.userId ?? null,
-    keyId: r.keyId ?? null,
-    complexity: r.complexity ?? null,
-    autoTier: r.autoTier ?? null,
-    baselineCostUsd: r.baselineCostUsd ?? null,
-    cacheHit: r.cacheHit === undefined ? null : r.cacheHit ? 1 : 0,
-    requestBody: r.requestBody ?? null,
-    responseBody: r.responseBody ?? null,
-  };
+/** Positional arguments in the column order of the insert: no parameter object per record. */
+function insertRecord(insert: { run(...params: unknown[]): { changes: number } }, r: UsageRecord): number {
+  return insert.run(
+    r.requestId,
+    r.ts,
+    r.dialect,
+    r.operation,
+    r.requestedModel,
+    r.modelGroup ?? null,
+    r.deployment ?? null,
+    r.provider ?? null,
+    r.providerModel ?? null,
+    r.status,
+    r.errorClass ?? null,
+    r.stream ? 1 : 0,
+    r.promptTokens,
+    r.completionTokens,
+    r.cachedTokens,
+    r.costUsd,
+    r.usageEstimated ? 1 : 0,
+    r.latencyMs,
+    r.ttftMs ?? null,
+    r.attempts,
+    r.fallbackReason ?? null,
+    r.clientAbandoned ? 1 : 0,
+    r.strategy ?? null,
+    r.candidates ?? null,
+    r.routeReason ?? null,
+    r.orgId ?? null,
+    r.teamId ?? null,
+    r.userId ?? null,
+    r.keyId ?? null,
+    r.complexity ?? null,
+    r.autoTier ?? null,
+    r.baselineCostUsd ?? null,
+    r.cacheHit === undefined ? null : r.cacheHit ? 1 : 0,
+    r.requestBody ?? null,
+    r.responseBody ?? null,
+  ).changes;
 }
