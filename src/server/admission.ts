@@ -6,7 +6,7 @@ import { IMAGE_TOKENS_HIGH, IMAGE_TOKENS_LOW, REPLY_PRIMING_TOKENS, TOKENS_PER_M
 import { requestedMaxTokens, type ChatRequest } from '../core/canonical.ts';
 import { GatewayError } from '../core/errors.ts';
 import type { BudgetReservation } from '../governance/budget-engine.ts';
-import { checkDeployment, checkModel, checkStrategy } from '../governance/policy.ts';
+import { checkDeployment, checkModel, checkStrategy, UNRESTRICTED } from '../governance/policy.ts';
 import type { KeyPrincipal, Principal } from '../governance/principal.ts';
 import type { ConcurrencyLease, RateTicket } from '../governance/rate-limits.ts';
 import type { GovernanceRuntime } from '../governance/runtime.ts';
@@ -31,7 +31,9 @@ export interface Admitted {
 }
 
 export function modelAllowed(principal: Principal, group: ModelGroup, requested: string): boolean {
-  return principal.kind === 'master' || checkModel(principal.policy, requested, group.aliases.length > 0 ? [group.name, ...group.aliases] : [group.name]);
+  // An unrestricted key allows every model: no name list built per request.
+  if (principal.kind === 'master' || principal.policy === UNRESTRICTED) return true;
+  return checkModel(principal.policy, requested, group.aliases.length > 0 ? [group.name, ...group.aliases] : [group.name]);
 }
 
 /** Blended price per million tokens, weighted 3:1 input to output as usual traffic is. */
@@ -41,7 +43,8 @@ function blendedPrice(d: Deployment): number | undefined {
 
 /** The router's access-policy hook for this caller. */
 export function deploymentFilter(principal: Principal, requested: string, group: ModelGroup): ((d: Deployment) => boolean) | undefined {
-  if (principal.kind === 'master') return undefined;
+  // No filter where it would admit every deployment (the master key, an unrestricted key): no closure per request.
+  if (principal.kind === 'master' || principal.policy === UNRESTRICTED) return undefined;
   const names = [requested, group.name, ...group.aliases];
   return (d) =>
     checkDeployment(principal.policy, {

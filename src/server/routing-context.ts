@@ -124,19 +124,40 @@ export function assertRoutable(plan: RoutePlan): void {
 
 /** Compact candidate list for the usage record: `id:score` for eligible, `id!reason` for excluded. */
 export function compactCandidates(plan: RoutePlan, limit = 12): string {
+  // Stops at the limit instead of slicing an array of every candidate afterwards.
   const parts: string[] = [];
   for (const tier of plan.tiers) {
-    for (const c of tier.order) parts.push(`${c.deployment.id}:${c.score.toFixed(3)}${c.affinity ? '*' : ''}`);
-    for (const c of tier.excluded) parts.push(`${c.deployment.id}!${c.excluded}`);
+    for (const c of tier.order) {
+      if (parts.length >= limit) break;
+      parts.push(`${c.deployment.id}:${c.score.toFixed(3)}${c.affinity ? '*' : ''}`);
+    }
+    for (const c of tier.excluded) {
+      if (parts.length >= limit) break;
+      parts.push(`${c.deployment.id}!${c.excluded}`);
+    }
     if (parts.length >= limit) break;
   }
-  return parts.slice(0, limit).join(';');
+  return parts.length === 1 ? parts[0] : parts.join(';');
 }
 
+/** `strategy:<s>;balancer:<b>` strings, built once per pair instead of once per request. */
+const STRATEGY_REASONS = new Map<string, Map<string, string>>();
+
 export function routeReason(plan: RoutePlan): string {
-  const first = plan.tiers.find((t) => t.order.length > 0)?.order[0];
+  let first;
+  for (const tier of plan.tiers) {
+    if (tier.order.length > 0) {
+      first = tier.order[0];
+      break;
+    }
+  }
   if (!first) return 'none';
   if (first.affinity) return `affinity:${plan.affinity?.kind}`;
   if (first.degraded) return 'degraded:all_unhealthy';
-  return `strategy:${plan.strategy};balancer:${plan.balancer}`;
+  // Both are closed sets of names (strategies, balancers): the table stays small.
+  let byBalancer = STRATEGY_REASONS.get(plan.strategy);
+  if (!byBalancer) STRATEGY_REASONS.set(plan.strategy, (byBalancer = new Map()));
+  let reason = byBalancer.get(plan.balancer);
+  if (reason === undefined) byBalancer.set(plan.balancer, (reason = `strategy:${plan.strategy};balancer:${plan.balancer}`));
+  return reason;
 }
