@@ -102,7 +102,8 @@ export class RateLimiter {
    */
   async admit(subjects: readonly LimitSubject[], estimatedTokens: number, now: number): Promise<RateDecision> {
     const checks = this.plan(subjects, estimatedTokens);
-    const tokenKeys = checks.filter((c) => c.kind === 'tokens').map((c) => c.key);
+    const tokenKeys: string[] = [];
+    for (const c of checks) if (c.kind === 'tokens') tokenKeys.push(c.key);
     const ticket: RateTicket = { at: now, estimatedTokens: Math.max(0, Math.ceil(estimatedTokens)), tokenKeys, windowMs: this.windowMs };
     if (checks.length === 0) return { ok: true, ticket, headers: NO_LIMITS };
     const result = await this.counters.hit(checks, now);
@@ -123,13 +124,18 @@ export class RateLimiter {
   /** Takes a concurrency slot under every subject's `maxConcurrency`, or none and a 429. */
   async acquire(subjects: readonly LimitSubject[]): Promise<ConcurrencyDecision> {
     const slots: Array<{ key: string; max: number; subject: LimitSubject }> = [];
+    const keys: string[] = [];
     for (const subject of subjects) {
       const max = subject.limits?.maxConcurrency;
-      if (max !== undefined) slots.push({ key: keysOf(subject).concurrency, max, subject });
+      if (max !== undefined) {
+        const key = keysOf(subject).concurrency;
+        slots.push({ key, max, subject });
+        keys.push(key);
+      }
     }
-    if (slots.length === 0) return { ok: true, lease: { keys: [] } };
+    if (slots.length === 0) return { ok: true, lease: { keys } };
     const result = await this.counters.acquire(slots);
-    if (result.ok) return { ok: true, lease: { keys: slots.map((s) => s.key) } };
+    if (result.ok) return { ok: true, lease: { keys } };
     const full = slots.find((s) => s.key === result.key);
     const who = full ? `${full.subject.scope} ${full.subject.id}` : result.key;
     const error = new GatewayError('rate_limit', `Concurrency limit reached: ${who} allows ${result.max} requests in flight at once; retry when one finishes.`, {
