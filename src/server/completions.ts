@@ -616,10 +616,8 @@ function abortOnClose(req: IncomingMessage, res: ServerResponse): AbortControlle
 }
 
 async function readUpstreamText(body: UpstreamResponse['body'], provider: string, deadlineMs?: number): Promise<string> {
-  const stall =
-    deadlineMs === undefined
-      ? undefined
-      : setTimeout(() => body.destroy(new GatewayError('timeout', `${provider}: response body incomplete ${deadlineMs} ms after its headers`, { provider, code: 'body_timeout' })), deadlineMs);
+  // The timer takes its arguments instead of a closure per request.
+  const stall = deadlineMs === undefined ? undefined : setTimeout(stallBody, deadlineMs, body, provider, deadlineMs);
   try {
     return await body.text();
   } catch (err) {
@@ -630,6 +628,10 @@ async function readUpstreamText(body: UpstreamResponse['body'], provider: string
   } finally {
     clearTimeout(stall);
   }
+}
+
+function stallBody(body: UpstreamResponse['body'], provider: string, deadlineMs: number): void {
+  body.destroy(new GatewayError('timeout', `${provider}: response body incomplete ${deadlineMs} ms after its headers`, { provider, code: 'body_timeout' }));
 }
 
 function parseUpstreamJson(text: string, provider: string): unknown {
