@@ -241,6 +241,35 @@ describe('affinity expiry and size', () => {
     expect(table.lookup('k3', NOW + 3)).toBe('c');
   });
 
+  it('evicts exactly like a reference LRU over a long random sequence (expired lookups remove their entry)', () => {
+    const max = 5;
+    const table = new AffinityTable(max, MIN_PREFIX);
+    const reference = new Map<string, { id: string; expires: number }>();
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    for (let step = 0; step < 5000; step++) {
+      const key = `k${random(12)}`;
+      const now = NOW + step;
+      if (random(3) === 0) {
+        const want = reference.get(key);
+        const expired = want !== undefined && want.expires <= now;
+        if (expired) reference.delete(key);
+        expect(table.lookup(key, now)).toBe(want && !expired ? want.id : undefined);
+      } else {
+        const id = `d${random(4)}`;
+        const ttl = 1 + random(40);
+        reference.delete(key);
+        reference.set(key, { id, expires: now + ttl });
+        if (reference.size > max) reference.delete(reference.keys().next().value as string);
+        table.remember(key, id, ttl, now);
+      }
+      expect(table.size).toBe(reference.size);
+    }
+  });
+
   it('the router’s table is bounded by affinity.max_entries', () => {
     const { router } = setup({ max_entries: 3 });
     for (let i = 0; i < 10; i++) router.remember(sessionPlan(router, `s${i}`), dear, NOW);

@@ -19,9 +19,13 @@ export function cacheTtlMs(type: ProviderType, override?: number): number {
   return override ?? CACHE_TTL_MS[type] ?? DEFAULT_TTL_MS;
 }
 
+/** One pinned key; entries also form the recency list, oldest at the head. */
 interface Entry {
+  key: string;
   deploymentId: string;
   expires: number;
+  older: Entry | undefined;
+  newer: Entry | undefined;
 }
 
 export interface AffinityKey {
@@ -101,6 +105,13 @@ function promptChars(req: ChatRequest, limit: number): number {
 
 export class AffinityTable {
   private readonly entries = new Map<string, Entry>();
+  /**
+   * Least and most recently remembered entries. The oldest is found here, not with
+   * `entries.keys().next()`: V8 leaves deleted slots at the front of a Map, so that call rescans them
+   * on every eviction once the table is full (tens of µs per request at 100k entries).
+   */
+  private oldest: Entry | undefined;
+  private newest: Entry | undefined;
 
   constructor(
     private readonly maxEntries: number,
@@ -122,20 +133,42 @@ export class AffinityTable {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
     if (entry.expires <= now) {
-      this.entries.delete(key);
+      this.remove(entry);
       return undefined;
     }
     return entry.deploymentId;
   }
 
-  /** Pins (or refreshes) a key to a deployment; the oldest entries go first when the table is full. */
+  /** Pins (or refreshes) a key to a deployment; the least recently remembered go first when the table is full. */
   remember(key: string, deploymentId: string, ttlMs: number, now: number): void {
-    this.entries.delete(key);
-    this.entries.set(key, { deploymentId, expires: now + ttlMs });
-    if (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
+    let entry = this.entries.get(key);
+    if (entry) {
+      this.unlink(entry);
+      entry.deploymentId = deploymentId;
+      entry.expires = now + ttlMs;
+    } else {
+      entry = { key, deploymentId, expires: now + ttlMs, older: undefined, newer: undefined };
+      this.entries.set(key, entry);
     }
+    entry.older = this.newest;
+    if (this.newest) this.newest.newer = entry;
+    else this.oldest = entry;
+    this.newest = entry;
+    if (this.entries.size > this.maxEntries && this.oldest) this.remove(this.oldest);
+  }
+
+  private remove(entry: Entry): void {
+    this.unlink(entry);
+    this.entries.delete(entry.key);
+  }
+
+  private unlink(entry: Entry): void {
+    if (entry.older) entry.older.newer = entry.newer;
+    else this.oldest = entry.newer;
+    if (entry.newer) entry.newer.older = entry.older;
+    else this.newest = entry.older;
+    entry.older = undefined;
+    entry.newer = undefined;
   }
 
   get size(): number {
