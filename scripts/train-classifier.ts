@@ -155,18 +155,7 @@ export const WIDE_GRID: Grid = {
   openHashLambda: [0.25],
 };
 /** One point (`--quick`): the defaults' usual winner, for a fast retrain. */
-export const QUICK_GRID: Grid = {
-  lambda: [3],
-  sharedPenalty: [1000],
-  openPenalty: [30],
-  openFeatures: ['core'],
-  hashScale: [2],
-  openHashScale: [0.5],
-  alpha: [0.8],
-  balance: [0],
-  openHash: ['words'],
-  openHashLambda: [0.25],
-};
+export const QUICK_GRID: Grid = { ...DEFAULT_GRID, openHashLambda: [0.25] };
 /**
  * Weight of each benchmark in the cross-validation objective. MT-Bench has 32 training prompts: its
  * cross-validated APGR moves by ±0.05 between neighbouring grid points, more than the differences being

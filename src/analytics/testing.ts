@@ -1,5 +1,6 @@
 // Test and benchmark support: deterministic synthetic request records.
 import type { UsageRecord } from '../usage/record.ts';
+import { mulberry32 } from '../core/random.ts';
 
 export interface SyntheticOptions {
   /** Start of the time range (epoch ms) and its length. */
@@ -25,21 +26,9 @@ const MODELS = [
 const TIERS = ['small', 'medium', 'large'];
 const STATUSES = [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 429, 500, 499];
 
-/** A small, fast PRNG (mulberry32) so runs are reproducible. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** `count` records spread evenly over the range, i-th record at a deterministic position. */
 export function* syntheticRecords(count: number, options: SyntheticOptions, startIndex = 0): Generator<UsageRecord> {
-  const rand = prng((options.seed ?? 7) + startIndex);
+  const rand = mulberry32((options.seed ?? 7) + startIndex);
   const total = options.total ?? startIndex + count;
   const keys = options.keys ?? 160;
   for (let i = startIndex; i < startIndex + count; i++) {

@@ -15,6 +15,7 @@ import { RecordedHistory } from './history.ts';
 import { applyPolicy, type ReplayPolicy } from './policy.ts';
 import type { ReplayRecord } from './records.ts';
 import { Tally, type SideSummary } from './tally.ts';
+import { mulberry32 } from '../core/random.ts';
 
 export type SkipReason = 'failed' | 'not_chat' | 'model_not_in_policy' | 'auto_without_score' | 'auto_unavailable' | 'no_candidate';
 
@@ -41,17 +42,6 @@ export interface ReplayResult {
   policy: SideSummary;
   /** The policy's auto pool: each model's catalog quality and tier. */
   autoPool: Array<{ model: string; quality: number; tier: string }>;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The classifier as auto routing uses it, except that the score is the one recorded for the request. */

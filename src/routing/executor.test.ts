@@ -4,7 +4,8 @@ import { GatewayError, type ErrorClass } from '../core/errors.ts';
 import { backoffMs, clientFacingError, DEFAULT_FAILOVER, failoverPolicy, fallbackReason, PlanExecutor, type Attempt, type ExecutorOptions } from './executor.ts';
 import type { Deployment } from './registry.ts';
 import type { RoutePlan } from './router.ts';
-import { deployment, FakeHealth, group, planOf, routingConfig, seeded } from './testing.ts';
+import { deployment, FakeHealth, group, planOf, routingConfig } from './testing.ts';
+import { mulberry32 } from '../core/random.ts';
 
 const FAST = { retries: { base_delay_ms: 1, max_delay_ms: 5 } };
 
@@ -304,7 +305,7 @@ describe('backoffMs', () => {
   const retries = routingConfig({ retries: { base_delay_ms: 100, max_delay_ms: 2000 } }).retries;
 
   it('is full jitter within [0, min(max, base·2^n)]', () => {
-    const random = seeded(7);
+    const random = mulberry32(7);
     for (let round = 0; round < 8; round++) {
       const cap = Math.min(2000, 100 * 2 ** round);
       expect(backoffMs(round, retries, undefined, () => 0)).toBe(0);

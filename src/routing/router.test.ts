@@ -3,7 +3,8 @@ import type { ChatRequest } from '../core/canonical.ts';
 import { HealthRegistry } from './health/index.ts';
 import type { Deployment } from './registry.ts';
 import { DEFAULT_EXPECTED_OUTPUT, Router, type PlanInput, type RoutePlan } from './router.ts';
-import { chat, deployment, FakeHealth, group, ids, noOptions, planInput, routingConfig, seeded, sequence } from './testing.ts';
+import { chat, deployment, FakeHealth, group, ids, noOptions, planInput, routingConfig, sequence } from './testing.ts';
+import { mulberry32 } from '../core/random.ts';
 
 const NOW = 1_000_000;
 
@@ -29,7 +30,7 @@ describe('Router tie band and balancers', () => {
 
   it('weighted: spreads identical candidates in proportion to their weights', () => {
     const g = group('g', identical([1, 3, 6]));
-    const router = new Router(routingConfig(), new FakeHealth(), seeded(42));
+    const router = new Router(routingConfig(), new FakeHealth(), mulberry32(42));
     const firsts = new Map<string, number>();
     const n = 5000;
     for (let i = 0; i < n; i++) {

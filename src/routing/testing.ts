@@ -256,18 +256,6 @@ export function planOf(...groups: ModelGroup[]): RoutePlan {
   };
 }
 
-/** A deterministic PRNG in [0, 1) (mulberry32). */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Returns the given values in turn, then repeats the last one. */
 export function sequence(...values: number[]): () => number {
   let i = 0;

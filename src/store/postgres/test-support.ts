@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import type { UsageRecord } from '../../usage/record.ts';
 import { CUBES, GRANULARITY_MS, HIST_BOUNDS_MS, ROLLUP_TABLES, SUM_COLUMNS, type CubeName, type Granularity } from '../../analytics/rollup.ts';
 import { migrateUsageSchema } from './usage-schema.ts';
+import { mulberry32 } from '../../core/random.ts';
 
 export const PG_URL = process.env.SWITCHYARD_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const inCi = Boolean(process.env.CI) && process.env.CI !== 'false';
@@ -77,17 +78,6 @@ export async function createTestSchema(options: { migrate?: boolean } = {}): Pro
       await pool.end();
       await rm(dir, { recursive: true, force: true });
     },
-  };
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

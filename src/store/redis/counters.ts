@@ -116,15 +116,7 @@ export class RedisCounters implements Counters {
   async reserve(requestId: string, lines: readonly BudgetLine[], amountUsd: number): Promise<ReserveResult> {
     const amount = toUnits(amountUsd, 'reservation amount');
     const unique = uniqueLines(lines);
-    const reply = await this.run('switchyardReserve', this.holdKeys(requestId, unique), [
-      requestId,
-      int(amount),
-      this.clockArg(),
-      this.ttlMs,
-      this.ttlMs + GC_MARGIN_MS,
-      this.periodTtlMs,
-      ...this.lineArgs(unique),
-    ]);
+    const reply = await this.run('switchyardReserve', this.holdKeys(requestId, unique), this.holdArgs(requestId, amount, unique));
     const [status, index, spent, reserved] = array(reply);
     if (status === 'duplicate') throw new Error(`request ${requestId} already has a reservation`);
     if (status === 'refused') return refusal(unique, index, spent, reserved);
@@ -135,15 +127,7 @@ export class RedisCounters implements Counters {
     const amount = toUnits(amountUsd, 'reservation amount');
     const { requestId } = reservation;
     const lines = uniqueLines(reservation.lines);
-    const reply = await this.run('switchyardResize', this.holdKeys(requestId, lines), [
-      requestId,
-      int(amount),
-      this.clockArg(),
-      this.ttlMs,
-      this.ttlMs + GC_MARGIN_MS,
-      this.periodTtlMs,
-      ...this.lineArgs(lines),
-    ]);
+    const reply = await this.run('switchyardResize', this.holdKeys(requestId, lines), this.holdArgs(requestId, amount, lines));
     const [status, index, spent, reserved] = array(reply);
     if (status === 'finished') throw new Error(`request ${requestId} is already settled or released`);
     if (status === 'refused') return refusal(lines, index, spent, reserved);
@@ -305,6 +289,11 @@ export class RedisCounters implements Counters {
     const keys = [`${this.prefix}r:${requestId}`, `${this.prefix}d:${requestId}`];
     for (const line of lines) keys.push(...this.lineKeys(line.budgetId, line.periodStart));
     return keys;
+  }
+
+  /** ARGV of the scripts that hold a reservation (reserve and resize): the same layout for both. */
+  private holdArgs(requestId: string, amount: number, lines: readonly BudgetLine[]): ScriptArg[] {
+    return [requestId, int(amount), this.clockArg(), this.ttlMs, this.ttlMs + GC_MARGIN_MS, this.periodTtlMs, ...this.lineArgs(lines)];
   }
 
   private lineArgs(lines: readonly BudgetLine[]): string[] {
