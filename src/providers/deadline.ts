@@ -2,6 +2,7 @@
 // timer rather than undici's headersTimeout, whose coarse clock rounds sub-second timeouts up to ~1 s,
 // and which cannot cover a stream that sends headers at once but its first token much later.
 import { GatewayError } from '../core/errors.ts';
+import type { AbortListener } from './upstream.ts';
 
 /**
  * The signal handed to undici for one attempt: aborts with the attempt, or when the deadline fires.
@@ -11,7 +12,7 @@ import { GatewayError } from '../core/errors.ts';
 export class UpstreamSignal {
   aborted = false;
   reason: unknown = undefined;
-  private listener: (() => void) | undefined;
+  private listener: AbortListener | undefined;
 
   constructor(private readonly parent: AbortSignal) {
     if (parent.aborted) {
@@ -28,11 +29,11 @@ export class UpstreamSignal {
     this.abort(this.parent.reason);
   }
 
-  addEventListener(_type: 'abort', listener: () => void): void {
+  addEventListener(_type: 'abort', listener: AbortListener): void {
     this.listener = listener;
   }
 
-  removeEventListener(_type: 'abort', listener: () => void): void {
+  removeEventListener(_type: 'abort', listener: AbortListener): void {
     if (this.listener === listener) this.listener = undefined;
   }
 
@@ -43,7 +44,8 @@ export class UpstreamSignal {
     this.reason = reason;
     const listener = this.listener;
     this.listener = undefined;
-    listener?.();
+    if (typeof listener === 'function') listener();
+    else listener?.handleEvent();
   }
 }
 

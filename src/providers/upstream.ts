@@ -1,6 +1,7 @@
 // Pooled keep-alive HTTP to providers: one undici Pool per origin, shared by every request.
-import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
-import { GatewayError } from '../core/errors.ts';
+import { Pool, type Dispatcher } from 'undici';
+import { BufferingHandler, type BufferedCallOptions, type BufferedResponse } from './buffered-call.ts';
+import { transportError } from './transport-error.ts';
 import type { ProviderEndpoint, UpstreamRequest } from './types.ts';
 
 export interface UpstreamTimeouts {
@@ -20,9 +21,12 @@ export interface UpstreamResponse {
 export interface AbortLike {
   readonly aborted: boolean;
   readonly reason: unknown;
-  addEventListener(type: 'abort', listener: () => void): void;
-  removeEventListener(type: 'abort', listener: () => void): void;
+  addEventListener(type: 'abort', listener: AbortListener): void;
+  removeEventListener(type: 'abort', listener: AbortListener): void;
 }
+
+/** A function, or an object whose `handleEvent` is called (the EventListener protocol: no closure needed). */
+export type AbortListener = (() => void) | { handleEvent(): void };
 
 export class UpstreamPools {
   private readonly pools = new Map<string, Pool>();
@@ -61,29 +65,21 @@ export class UpstreamPools {
     }
   }
 
+  /** One call read whole (unary completions, embeddings); rejects with a classified GatewayError. */
+  call(endpoint: ProviderEndpoint, req: UpstreamRequest, signal: AbortLike, options: BufferedCallOptions): Promise<BufferedResponse> {
+    return new Promise((resolve, reject) => {
+      const handler = new BufferingHandler(endpoint.name, signal, options, resolve, reject);
+      if (signal.aborted) return;
+      this.pool(endpoint.origin).dispatch(
+        { method: req.method, path: req.path, headers: req.headers, body: req.body, headersTimeout: options.headersMs, bodyTimeout: options.bodyMs },
+        handler,
+      );
+    });
+  }
+
   async close(): Promise<void> {
     const pools = [...this.pools.values()];
     this.pools.clear();
     await Promise.all(pools.map((pool) => pool.close().catch(() => undefined)));
   }
-}
-
-/** Classifies a transport failure (reset, refused, timeout, abort) without leaking request details. */
-export function transportError(err: unknown, provider: string): GatewayError {
-  if (err instanceof GatewayError) return err;
-  if (err instanceof undiciErrors.HeadersTimeoutError) {
-    return new GatewayError('timeout', `${provider}: no response before the first-token timeout`, { provider, code: 'first_token_timeout', cause: err });
-  }
-  if (err instanceof undiciErrors.BodyTimeoutError) {
-    return new GatewayError('timeout', `${provider}: upstream went silent mid-response`, { provider, code: 'body_timeout', cause: err });
-  }
-  if (err instanceof undiciErrors.RequestAbortedError || (err instanceof Error && err.name === 'AbortError')) {
-    return new GatewayError('timeout', `${provider}: request aborted`, { provider, code: 'aborted', cause: err });
-  }
-  const code = (err as { code?: string }).code;
-  if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'ECONNREFUSED' || code === 'EPIPE' || code === 'UND_ERR_CLOSED') {
-    return new GatewayError('upstream', `${provider}: connection failed (${code})`, { provider, code: 'connection_error', cause: err });
-  }
-  const message = err instanceof Error ? err.message : String(err);
-  return new GatewayError('upstream', `${provider}: upstream request failed: ${message}`, { provider, code: 'connection_error', cause: err });
 }

@@ -8,7 +8,7 @@ import { asGatewayError, GatewayError } from '../core/errors.ts';
 import { parseEmbeddingsRequest } from '../dialects/openai/request.ts';
 import type { DialectName, IngressDialect } from '../dialects/types.ts';
 import { FirstTokenDeadline } from '../providers/deadline.ts';
-import type { UpstreamPools, UpstreamResponse } from '../providers/upstream.ts';
+import type { UpstreamPools } from '../providers/upstream.ts';
 import { fallbackReason, PlanExecutor, requestLifetime, type Attempt, type AttemptLog } from '../routing/executor.ts';
 import { LinkedAbort } from '../core/abort.ts';
 import type { HealthRegistry } from '../routing/health/index.ts';
@@ -320,18 +320,23 @@ export class CompletionService {
     const upstreamRequest = passthrough ? passthrough.chatRequest(routed.body, target, false) : adapter.chatRequest(routed.req, target);
     const firstTokenMs = firstTokenMsFor(ctx, attempt.deployment);
     const deadline = new FirstTokenDeadline(attempt.signal, firstTokenMs);
+    // The first-token deadline covers the wait for the headers; after them the whole body must follow
+    // within the same time (a finished completion is a transfer, not generation).
     let upstream;
     try {
-      upstream = await this.deps.pools.send(target.endpoint, upstreamRequest, deadline.signal, { headersMs: firstTokenMs * 2, bodyMs: firstTokenMs });
+      upstream = await this.deps.pools.call(target.endpoint, upstreamRequest, deadline.signal, {
+        headersMs: firstTokenMs * 2,
+        bodyMs: firstTokenMs,
+        bodyDeadlineMs: firstTokenMs,
+        headersDeadline: deadline,
+      });
     } catch (err) {
       throw deadline.error(target.endpoint.name, firstTokenMs, err);
     } finally {
       deadline.clear();
     }
-    const ttftMs = performance.now() - attempt.startedAt;
-    // A finished completion is a transfer, not generation: a body still trickling in after the
-    // first-token time is a fault (a provider-side slowloris), not a slow model, and fails over.
-    const text = await readUpstreamText(upstream.body, target.endpoint.name, firstTokenMs);
+    const ttftMs = upstream.headersAt - attempt.startedAt;
+    const { text } = upstream;
     if (upstream.status >= 300) throw adapter.error(upstream.status, upstream.headers, text, target);
     // Validates the shape even on the fast path: a 200 carrying an error body is a failure.
     const completion = adapter.chatResponse(parseUpstreamJson(text, target.endpoint.name), target);
@@ -371,13 +376,12 @@ export class CompletionService {
       if (!adapter.embeddingsRequest || !adapter.embeddingsResponse) {
         throw new GatewayError('bad_request', `${target.endpoint.name} does not offer embeddings`, { code: 'unsupported_operation' });
       }
-      const upstream = await this.deps.pools.send(target.endpoint, adapter.embeddingsRequest(embeddingsReq, target), attempt.signal, {
+      const upstream = await this.deps.pools.call(target.endpoint, adapter.embeddingsRequest(embeddingsReq, target), attempt.signal, {
         headersMs: timeouts.firstTokenMs,
         bodyMs: timeouts.firstTokenMs,
       });
-      const text = await readUpstreamText(upstream.body, target.endpoint.name);
-      if (upstream.status >= 300) throw adapter.error(upstream.status, upstream.headers, text, target);
-      return adapter.embeddingsResponse(parseUpstreamJson(text, target.endpoint.name), target, embeddingsReq);
+      if (upstream.status >= 300) throw adapter.error(upstream.status, upstream.headers, upstream.text, target);
+      return adapter.embeddingsResponse(parseUpstreamJson(upstream.text, target.endpoint.name), target, embeddingsReq);
     });
     let result;
     try {
@@ -613,25 +617,6 @@ function abortOnClose(req: IncomingMessage, res: ServerResponse): AbortControlle
   });
   req.once('aborted', () => controller.abort());
   return controller;
-}
-
-async function readUpstreamText(body: UpstreamResponse['body'], provider: string, deadlineMs?: number): Promise<string> {
-  // The timer takes its arguments instead of a closure per request.
-  const stall = deadlineMs === undefined ? undefined : setTimeout(stallBody, deadlineMs, body, provider, deadlineMs);
-  try {
-    return await body.text();
-  } catch (err) {
-    if (err instanceof GatewayError) throw err;
-    const code = (err as { code?: string }).code;
-    if (code === 'UND_ERR_BODY_TIMEOUT') throw new GatewayError('timeout', `${provider}: upstream went silent mid-response`, { provider, code: 'body_timeout' });
-    throw new GatewayError('upstream', `${provider}: response body broke off (${code ?? (err as Error).message})`, { provider, code: 'body_cut' });
-  } finally {
-    clearTimeout(stall);
-  }
-}
-
-function stallBody(body: UpstreamResponse['body'], provider: string, deadlineMs: number): void {
-  body.destroy(new GatewayError('timeout', `${provider}: response body incomplete ${deadlineMs} ms after its headers`, { provider, code: 'body_timeout' }));
 }
 
 function parseUpstreamJson(text: string, provider: string): unknown {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { ChatRequest, EmbeddingsRequest, JsonValue } from '../../core/canonical.ts';
 import { badRequest, GatewayError } from '../../core/errors.ts';
 import { assertJsonSchema } from '../json-schema.ts';
+import { plainChatRequest } from './plain-chat.ts';
 
 const cacheControl = z.object({ type: z.literal('ephemeral'), ttl: z.string().optional() });
 const textPart = z.object({ type: z.literal('text'), text: z.string(), cache_control: cacheControl.optional() });
@@ -151,9 +152,7 @@ function dropNulls<T extends object>(value: T): T {
 
 export function parseChatRequest(body: unknown): ChatRequest {
   const [known, extra] = splitKnown(requireObject(body), CHAT_KEYS);
-  const result = chatSchema.safeParse(known);
-  if (!result.success) throw zodToBadRequest(result.error);
-  const req = dropNulls(result.data) as ChatRequest;
+  const req = plainChatRequest(known) ?? schemaChatRequest(known);
   if (extra) req.extra = extra;
   if (req.tool_choice && typeof req.tool_choice === 'object' && !req.tools?.some((t) => t.function.name === (req.tool_choice as { function: { name: string } }).function.name)) {
     throw badRequest(`tool_choice names a function that is not in 'tools'`, 'tool_choice');
@@ -164,6 +163,13 @@ export function parseChatRequest(body: unknown): ChatRequest {
     assertJsonSchema(req.response_format.json_schema.schema, 'response_format.json_schema.schema');
   }
   return req;
+}
+
+/** The schema's path: every body the plain path does not take, and every error message. */
+export function schemaChatRequest(known: Record<string, unknown>): ChatRequest {
+  const result = chatSchema.safeParse(known);
+  if (!result.success) throw zodToBadRequest(result.error);
+  return dropNulls(result.data) as ChatRequest;
 }
 
 export function parseEmbeddingsRequest(body: unknown): EmbeddingsRequest {
