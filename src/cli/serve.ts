@@ -30,6 +30,7 @@ import { PostgresUsageSource } from '../replay/postgres-source.ts';
 import { postgresAnalytics, sqliteAnalytics, type PostgresAnalytics } from '../analytics/open.ts';
 import { Observability } from '../observability/index.ts';
 import { createLogger } from '../observability/logger.ts';
+import { applyHeapGrowth } from '../server/heap-growth.ts';
 
 export interface ServeOptions {
   config?: string;
@@ -214,6 +215,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     const next = readConfig(options.config);
     const merged = { ...next, server: { ...next.server, port: server.port, host: server.host, master_key: next.server.master_key ?? server.master_key } };
     gateway.reload(merged);
+    applyHeapGrowth(merged.server.heap_growth_percent);
     gateway.admin = adminApi();
     await (cluster ? reconcileShared(service, merged, logger, cluster) : reconcile(service, merged, logger));
     logger.info({ config: options.config }, 'configuration reloaded');
@@ -225,6 +227,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     await reconcile(service, config, logger);
   }
 
+  applyHeapGrowth(server.heap_growth_percent);
   const { url } = await gateway.listen(server.port, server.host);
   const store = cluster
     ? `PostgreSQL + Redis (multi-replica; replica ${cluster.replicaId}, Redis failure mode ${config.cluster.redis_failure})`

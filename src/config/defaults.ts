@@ -12,6 +12,7 @@ export const SERVER_DEFAULTS = {
   client_headers_timeout_ms: 30_000,
   client_body_timeout_ms: 120_000,
   keep_alive_timeout_ms: 65_000,
+  heap_growth_percent: 25,
 } as const;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

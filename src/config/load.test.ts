@@ -58,6 +58,7 @@ describe('parseConfig: valid configuration', () => {
       log_level: 'info',
       client_headers_timeout_ms: 30_000,
       client_body_timeout_ms: 120_000,
+      heap_growth_percent: 25,
       keep_alive_timeout_ms: 65_000,
     });
     expect(config.storage).toEqual({ sqlite: './.switchyard/switchyard.db' });

@@ -65,6 +65,8 @@ export const serverSchema = z.strictObject({
   client_body_timeout_ms: positiveInt().default(SERVER_DEFAULTS.client_body_timeout_ms),
   /** An idle keep-alive connection is closed after this long. */
   keep_alive_timeout_ms: positiveInt().default(SERVER_DEFAULTS.keep_alive_timeout_ms),
+  /** V8's old-generation growth after each full GC, in percent; 0 = V8's own heuristics. */
+  heap_growth_percent: z.int().min(0).max(1000).default(SERVER_DEFAULTS.heap_growth_percent),
 });
 
 export const storageSchema = z.strictObject({
