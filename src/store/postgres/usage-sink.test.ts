@@ -166,6 +166,31 @@ await describeWithPostgres('PostgresUsageSink (PostgreSQL)', () => {
     }
   });
 
+  it('flush() waits for a batch the writer took before the call (the journal deletes segments on it)', async () => {
+    const sink = sinkFor({ flushIntervalMs: 60_000, maxBatch: 10 });
+    const internals = sink as unknown as { store(records: UsageRecord[]): Promise<unknown> };
+    const store = internals.store.bind(sink);
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let taken!: () => void;
+    const writing = new Promise<void>((resolve) => (taken = resolve));
+    internals.store = async (records) => {
+      taken();
+      await gate;
+      return store(records);
+    };
+    // The tenth record fills a batch, which the writer takes at once.
+    for (const r of makeRecords({ count: 10, start: DAY0, spanMs: 1_000 })) sink.record(r);
+    await writing;
+    let flushed = false;
+    const flushing = sink.flush().then(() => (flushed = true));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(flushed).toBe(false);
+    open();
+    await flushing;
+    expect(await countRows(t.pool)).toBe(10);
+  });
+
   it('isolates a row PostgreSQL rejects and drops only that one', async () => {
     const events: UsageDropEvent[] = [];
     const records = makeRecords({ count: 50, start: DAY0, spanMs: 1_000 });

@@ -287,11 +287,13 @@ export class PostgresUsageSink implements UsageSink {
   /** Writes (or, when PostgreSQL is down, spools) every record queued before the call. */
   async flush(): Promise<void> {
     const target = this.taken + this.queue.length;
-    while (this.taken < target) {
+    // At least one turn of the writer: a batch it took before this call (counted in `taken`) may
+    // still be on its way to PostgreSQL, and the journal deletes a segment once this resolves.
+    do {
       await this.exclusive(async () => {
-        if (this.queue.length > 0) await this.handleBatch(this.take());
+        if (this.queue.length > 0 && this.taken < target) await this.handleBatch(this.take());
       });
-    }
+    } while (this.taken < target);
     await Promise.all([...this.spills]);
     await this.spool.idle();
   }
