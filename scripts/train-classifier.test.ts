@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ComplexityClassifier } from '../src/routing/complexity/classifier.ts';
 import type { RoutingRow } from '../src/routing/complexity/data.ts';
-import { DEFAULT_FEATURE_CONFIG } from '../src/routing/complexity/features.ts';
+import { DEFAULT_FEATURE_CONFIG, FeatureExtractor } from '../src/routing/complexity/features.ts';
+import { SubjectModel } from '../src/routing/complexity/subjects.ts';
 import { evaluateRouting } from '../src/routing/complexity/metrics.ts';
 import { gridPoints, lbfgs, OPEN_LENGTH_PRIOR, serializeModel, trainClassifier, type Grid } from './train-classifier.ts';
 
@@ -146,6 +147,37 @@ describe('train-classifier', () => {
     expect(off.model.weights.open).toEqual(on.model.weights.open);
     const prompt = 'Prove there are infinitely many primes.';
     expect(new ComplexityClassifier(on.model).score({ prompt })).toBeGreaterThanOrEqual(new ComplexityClassifier(off.model).score({ prompt }));
+  });
+
+  it('stacks the subject model: fitted on out-of-fold posteriors, written with its weight, used by the scorer', () => {
+    const rows = syntheticRows();
+    const result = trainClassifier(rows, { ...options, grid: { ...GRID, lambda: [1], subjectAlpha: [0.1], subjectTemperature: [2] }, cvRepeats: 1 });
+    const sj = result.model.weights.subjects;
+    expect(sj).toBeDefined();
+    if (!sj) return;
+    expect(sj.names).toEqual(['mmlu/easy', 'mmlu/hard']);
+    // the hard subject's shrunk training gap is above the easy one's
+    expect(sj.gap[1]).toBeGreaterThan(sj.gap[0]);
+    expect(sj.weight).toBeGreaterThan(0);
+    expect(sj.std).toBeGreaterThan(0);
+    expect(result.model.provenance.hyperParameters).toMatchObject({ subjectAlpha: 0.1, subjectTemperature: 2 });
+    // stored buckets are word buckets (hashed indices below the word dimension)
+    let index = 0;
+    for (const d of sj.delta) index += d;
+    expect(index).toBeLessThan(1 << options.features.hashing.wordBits);
+    const fx = new FeatureExtractor(options.features);
+    const subjects = new SubjectModel(sj, 1 << options.features.hashing.wordBits);
+    const gapOf = (prompt: string): number => {
+      const v = fx.extract({ prompt });
+      return subjects.expectedGap(v.hashIndex, v.hashCount, 1 << options.features.hashing.wordBits);
+    };
+    const mcq = (topic: string) => `Question about the ${topic}: which statement about the ${topic} holds?\nA. one\nB. two\nC. three\nD. four\nAnswer:`;
+    expect(gapOf(mcq('eigenvalue'))).toBeGreaterThan(gapOf(mcq('garden')));
+    const c = new ComplexityClassifier(result.model);
+    expect(c.score({ prompt: mcq('eigenvalue') })).toBeGreaterThan(c.score({ prompt: mcq('garden') }));
+    // open prompts are untouched by the subject model
+    const without = trainClassifier(rows, { ...options, grid: { ...GRID, lambda: [1] } });
+    expect(without.model.weights.subjects).toBeUndefined();
   });
 
   it('expands the grid in a fixed order', () => {

@@ -1,6 +1,6 @@
 // Trains the complexity classifier (src/routing/complexity/model.json) from the per-prompt routing data.
 //
-//   npm run train:classifier [-- --data <dir|file.jsonl>] [--out <model.json>] [--folds 5] [--cv-repeats N] [--strong-need-floor off] [--quick]
+//   npm run train:classifier [-- --data <dir|file.jsonl>] [--out <model.json>] [--folds 5] [--cv-repeats N] [--strong-need-floor off] [--quick | --grid wide | --grid '{"axis":[values]}']
 //
 // Plain TypeScript, deterministic: full-batch L-BFGS on a soft-label logistic loss with an L2 penalty,
 // hyper-parameters chosen by grouped k-fold cross-validation on the `train` split only (the `dev` split is
@@ -13,6 +13,7 @@ import { hasStrongNeedMarkers, isOpenEnded, MODEL_FORMAT, type ComplexityModel, 
 import { cleanRows, loadRoutingData, resolveDataFile, type RoutingRow } from '../src/routing/complexity/data.ts';
 import { DEFAULT_FEATURE_CONFIG, DENSE_FEATURES, FeatureExtractor, NUM_DENSE, wordHash, type FeatureConfig } from '../src/routing/complexity/features.ts';
 import { evaluateRouting } from '../src/routing/complexity/metrics.ts';
+import { fitSubjectModel, SubjectModel, type SubjectModelJson } from '../src/routing/complexity/subjects.ts';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const DEFAULT_OUT_FILE = resolve(REPO_ROOT, 'src/routing/complexity/model.json');
@@ -52,6 +53,14 @@ export interface HyperParameters {
   openHash: 'shared' | 'words' | 'all' | 'shared+words';
   /** L2 penalty of the open prompts' own hashed block (unused when openHash is `shared`). */
   openHashLambda: number;
+  /**
+   * Subject model of multiple-choice prompts (subjects.ts): add-α smoothing of its naive Bayes over word
+   * buckets, 0 = off. Its expected subject gap is one more (standardised) feature of multiple-choice prompts,
+   * stacked: fitted on out-of-fold subject posteriors.
+   */
+  subjectAlpha?: number;
+  /** Posterior temperature of the subject model. */
+  subjectTemperature?: number;
 }
 
 /**
@@ -123,11 +132,14 @@ export interface Grid {
   balance: number[];
   openHash?: Array<HyperParameters['openHash']>;
   openHashLambda?: number[];
+  subjectAlpha?: number[];
+  subjectTemperature?: number[];
 }
 
 /**
  * The grid searched by default (2 points × 5 folds, about five minutes on one core). The other axes
- * were explored with the same cross-validation and fixed at their best values (docs/auto-routing.md).
+ * were explored with the same cross-validation and fixed at their best values (docs/auto-routing.md);
+ * `--grid '{"axis":[…]}'` searches other values (e.g. the subject model: `subjectAlpha`, `subjectTemperature`).
  */
 export const DEFAULT_GRID: Grid = {
   lambda: [3],
@@ -213,6 +225,10 @@ interface Examples {
   strong: Float64Array;
   weak: Float64Array;
   chars: Float64Array;
+  /** Compact columns below this are word n-gram buckets (the subject model's vocabulary). */
+  wordColumns: number;
+  /** Inner fold of each row for the subject model's out-of-fold posteriors (grouped by prompt text). */
+  inner: Int32Array;
 }
 
 /**
@@ -265,6 +281,9 @@ function prepare(rows: readonly RoutingRow[], features: FeatureConfig, folds: nu
     gap[i] = Math.max(-1, Math.min(1, (r.strong_score - r.weak_score) / scale));
     fold[i] = foldOf(r.prompt, folds, foldSeed);
   }
+  const wordDim = features.hashing.wordBits > 0 ? 1 << features.hashing.wordBits : 0;
+  let wordColumns = 0;
+  while (wordColumns < used.length && used[wordColumns] < wordDim) wordColumns++;
   return {
     n,
     dense,
@@ -281,8 +300,77 @@ function prepare(rows: readonly RoutingRow[], features: FeatureConfig, folds: nu
     strong: Float64Array.from(rows, (r) => r.strong_score),
     weak: Float64Array.from(rows, (r) => r.weak_score),
     chars: Float64Array.from(rows, (r) => r.prompt.length),
+    wordColumns,
+    inner: Int32Array.from(rows, (r) => wordHash(`subjects\u0000${r.prompt}`) % SUBJECT_FOLDS),
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// The subject model (stacked)
+
+/** Inner folds of the subject model's out-of-fold posteriors. */
+const SUBJECT_FOLDS = 5;
+/** Word buckets seen in fewer multiple-choice training prompts than this are unseen to the subject model. */
+const SUBJECT_MIN_DOCS = 2;
+
+/** Fits the subject model on the multiple-choice rows among `rows` (categories as subjects, raw gaps shrunk to the pooled mean). */
+function fitSubjects(ex: Examples, rows: ArrayLike<number>, p: HyperParameters, priorRows: number): SubjectModelJson {
+  const mcqRows: number[] = [];
+  for (let k = 0; k < rows.length; k++) if (ex.mcq[rows[k]]) mcqRows.push(rows[k]);
+  const names = [...new Set(mcqRows.map((i) => ex.category[i]))].sort();
+  const index = new Map(names.map((c, s) => [c, s]));
+  const sum = new Float64Array(names.length);
+  const count = new Float64Array(names.length);
+  let pooled = 0;
+  for (const i of mcqRows) {
+    const s = index.get(ex.category[i]) as number;
+    sum[s] += ex.gap[i];
+    count[s]++;
+    pooled += ex.gap[i];
+  }
+  pooled /= Math.max(1, mcqRows.length);
+  const gap = Array.from(names, (_c, s) => (sum[s] + priorRows * pooled) / (count[s] + priorRows));
+  const docs = mcqRows.map((i) => {
+    const out: number[] = [];
+    for (let q = ex.rowPtr[i]; q < ex.rowPtr[i + 1]; q++) if (ex.col[q] < ex.wordColumns) out.push(ex.col[q]);
+    return out;
+  });
+  const labels = mcqRows.map((i) => index.get(ex.category[i]) as number);
+  return fitSubjectModel(docs, labels, names, gap, ex.wordColumns, {
+    alpha: p.subjectAlpha ?? 1,
+    temperature: p.subjectTemperature ?? 1,
+    minDocs: SUBJECT_MIN_DOCS,
+  });
+}
+
+/** Expected subject gap of each row in `rows` under a fitted subject model, into `out[row]`. */
+function scoreSubjects(ex: Examples, json: SubjectModelJson, rows: ArrayLike<number>, out: Float64Array): void {
+  if (json.names.length === 0) return;
+  const model = new SubjectModel(json, ex.wordColumns);
+  for (let k = 0; k < rows.length; k++) {
+    const i = rows[k];
+    if (!ex.mcq[i]) continue;
+    out[i] = model.expectedGap(ex.col.subarray(ex.rowPtr[i], ex.rowPtr[i + 1]), ex.rowPtr[i + 1] - ex.rowPtr[i], ex.wordColumns);
+  }
+}
+
+/**
+ * The subject feature for a fit on `fitRows` scored on `heldRows`: out-of-fold (inner folds) for the fit
+ * rows, so the logistic weight is learned on posteriors of prompts the subject model has not seen, and from
+ * the subject model of all fit rows for the held-out rows (as the final model scores new prompts).
+ */
+function subjectFeature(ex: Examples, fitRows: Int32Array, heldRows: Int32Array, p: HyperParameters, priorRows: number): { raw: Float64Array; model: SubjectModelJson } {
+  const raw = new Float64Array(ex.n);
+  for (let f = 0; f < SUBJECT_FOLDS; f++) {
+    const inFit = fitRows.filter((i) => ex.inner[i] !== f);
+    const inHeld = fitRows.filter((i) => ex.inner[i] === f);
+    scoreSubjects(ex, fitSubjects(ex, inFit, p, priorRows), inHeld, raw);
+  }
+  const model = fitSubjects(ex, fitRows, p, priorRows);
+  scoreSubjects(ex, model, heldRows, raw);
+  return { raw, model };
+}
+
 
 /** Soft targets for the rows in `idx` (category means from those rows only). */
 function targets(ex: Examples, idx: Int32Array, alpha: number, priorRows: number): Float64Array {
@@ -350,6 +438,10 @@ interface Design {
   openBase: number;
   /** Open prompts use the shared block (× openHashScale) plus their own (× 1). */
   residual?: boolean;
+  /** Standardised, clipped subject feature of every row (0 for open prompts), when the subject model is on. */
+  subject?: Float64Array;
+  subjectMean: number;
+  subjectStd: number;
 }
 
 const CLIP = 5;
@@ -358,11 +450,12 @@ const FROZEN = -1;
 /** Resolution of the stored hashed weights (2^-16: exact in binary, far below the weights that matter). */
 const HASH_QUANTUM = 1 / 65536;
 const P = NUM_DENSE;
-/** Parameter layout: [bias, shared(P), mcq(P), open(P), hashed(columns)]. */
+/** Parameter layout: [bias, shared(P), mcq(P), open(P), subject(1), hashed(columns)]. */
 const OFF_SHARED = 1;
 const OFF_MCQ = 1 + P;
 const OFF_OPEN = 1 + 2 * P;
-const OFF_HASH = 1 + 3 * P;
+const OFF_SUBJECT = 1 + 3 * P;
+const OFF_HASH = 2 + 3 * P;
 
 function standardiser(ex: Examples, idx: Int32Array): { mean: Float64Array; std: Float64Array } {
   const mean = new Float64Array(P);
@@ -394,8 +487,27 @@ function standardise(ex: Examples, rows: Int32Array, mean: Float64Array, std: Fl
   return z;
 }
 
-function design(ex: Examples, idx: Int32Array, p: HyperParameters, minDocs: number, wordDim: number): Design {
+function design(ex: Examples, idx: Int32Array, p: HyperParameters, minDocs: number, wordDim: number, subjectRaw?: Float64Array): Design {
   const { mean, std } = standardiser(ex, idx);
+  let subject: Float64Array | undefined;
+  let subjectMean = 0;
+  let subjectStd = 0;
+  if (subjectRaw) {
+    let n = 0;
+    for (const i of idx) if (ex.mcq[i]) (subjectMean += subjectRaw[i]), n++;
+    subjectMean /= Math.max(1, n);
+    for (const i of idx) if (ex.mcq[i]) subjectStd += (subjectRaw[i] - subjectMean) ** 2;
+    subjectStd = Math.sqrt(subjectStd / Math.max(1, n));
+    subject = new Float64Array(ex.n);
+    if (subjectStd > 0) {
+      for (let i = 0; i < ex.n; i++) {
+        if (!ex.mcq[i]) continue;
+        const x = (subjectRaw[i] - subjectMean) / subjectStd;
+        subject[i] = x > CLIP ? CLIP : x < -CLIP ? -CLIP : x;
+      }
+    }
+  }
+  const sub = { subject, subjectMean, subjectStd };
   const separate = p.openHash !== 'shared';
   const residual = p.openHash === 'shared+words';
   const docs = new Int32Array(ex.columns.length);
@@ -410,11 +522,11 @@ function design(ex: Examples, idx: Int32Array, p: HyperParameters, minDocs: numb
   const slot = new Int32Array(ex.columns.length);
   let slots = 0;
   for (let c = 0; c < docs.length; c++) slot[c] = docs[c] >= minDocs ? slots++ : -1;
-  if (!separate) return { idx, z: standardise(ex, idx, mean, std), mean, std, hashScale: p.hashScale, openHashScale: p.openHashScale, slot, slots, openSlot: slot, openBase: OFF_HASH };
+  if (!separate) return { idx, z: standardise(ex, idx, mean, std), mean, std, hashScale: p.hashScale, openHashScale: p.openHashScale, slot, slots, openSlot: slot, openBase: OFF_HASH, ...sub };
   const openSlot = new Int32Array(ex.columns.length);
   let openSlots = 0;
   for (let c = 0; c < openDocs.length; c++) openSlot[c] = openDocs[c] >= minDocs && (p.openHash === 'all' || ex.columns[c] < wordDim) ? openSlots++ : -1;
-  return { idx, z: standardise(ex, idx, mean, std), mean, std, hashScale: p.hashScale, openHashScale: p.openHashScale, slot, slots, openSlot, openBase: OFF_HASH + slots, residual };
+  return { idx, z: standardise(ex, idx, mean, std), mean, std, hashScale: p.hashScale, openHashScale: p.openHashScale, slot, slots, openSlot, openBase: OFF_HASH + slots, residual, ...sub };
 }
 
 function parameterCount(d: Design): number {
@@ -430,6 +542,7 @@ function linear(ex: Examples, d: Design, theta: Float64Array, z: Float64Array, z
     const x = z[zRow * P + j];
     s += x * (theta[OFF_SHARED + j] + theta[gate + j]);
   }
+  if (d.subject) s += theta[OFF_SUBJECT] * d.subject[i];
   let h = 0;
   let own = 0;
   const mcq = ex.mcq[i] === 1;
@@ -471,6 +584,7 @@ function objective(ex: Examples, d: Design, y: Float64Array, w: Float64Array, pe
       grad[OFF_SHARED + j] += x;
       grad[gate + j] += x;
     }
+    if (d.subject) grad[OFF_SUBJECT] += d.subject[i] * r;
     const mcq = ex.mcq[i] === 1;
     const rh = r * (mcq ? d.hashScale : d.openHashScale);
     const slot = mcq || d.residual ? d.slot : d.openSlot;
@@ -603,6 +717,7 @@ function fit(ex: Examples, d: Design, y: Float64Array, w: Float64Array, p: Hyper
     penalty[OFF_MCQ + j] = p.lambda;
     penalty[OFF_OPEN + j] = p.openFeatures === 'core' && !OPEN_CORE_FEATURES.includes(DENSE_FEATURES[j]) ? FROZEN : p.lambda * p.openPenalty;
   }
+  penalty[OFF_SUBJECT] = d.subject ? p.lambda : FROZEN;
   penalty[OFF_HASH] = p.lambda;
   penalty[OFF_HASH + 1] = p.openHashLambda;
   return lbfgs((theta, grad) => objective(ex, d, y, w, penalty, theta, grad), theta0, maxIterations);
@@ -664,23 +779,30 @@ export function gridPoints(grid: Grid): HyperParameters[] {
               for (const openFeatures of grid.openFeatures)
                 for (const openHash of grid.openHash ?? ['shared'])
                   for (const openHashLambda of openHash === 'shared' ? [0] : (grid.openHashLambda ?? [1]))
-                    for (const lambda of grid.lambda) out.push({ lambda, hashScale, openHashScale, alpha, balance, sharedPenalty, openPenalty, openFeatures, openHash, openHashLambda });
+                    for (const subjectAlpha of grid.subjectAlpha ?? [0])
+                      for (const subjectTemperature of subjectAlpha > 0 ? (grid.subjectTemperature ?? [1]) : [1])
+                        for (const lambda of grid.lambda) {
+                          const point: HyperParameters = { lambda, hashScale, openHashScale, alpha, balance, sharedPenalty, openPenalty, openFeatures, openHash, openHashLambda };
+                          out.push(subjectAlpha > 0 ? { ...point, subjectAlpha, subjectTemperature } : point);
+                        }
   return out;
 }
 
 /** Out-of-fold logits of one grid point under one fold assignment (`bias`: each row's fold model's bias). */
-function outOfFold(ex: Examples, fold: Int32Array, folds: number, params: HyperParameters, o: { minBucketDocs: number; wordDim: number; priorRows: number; maxIterations: number }): Float64Array & { bias: Float64Array } {
+function outOfFold(ex: Examples, fold: Int32Array, folds: number, params: HyperParameters, o: { minBucketDocs: number; wordDim: number; priorRows: number; maxIterations: number }): Float64Array & { bias: Float64Array; subject: Float64Array } {
   const all = Int32Array.from({ length: ex.n }, (_, i) => i);
-  const logit = Object.assign(new Float64Array(ex.n), { bias: new Float64Array(ex.n) });
+  const logit = Object.assign(new Float64Array(ex.n), { bias: new Float64Array(ex.n), subject: new Float64Array(ex.n) });
   for (let f = 0; f < folds; f++) {
     const fitRows = all.filter((i) => fold[i] !== f);
     const held = all.filter((i) => fold[i] === f);
-    const d = design(ex, fitRows, params, o.minBucketDocs, o.wordDim);
+    const subjects = (params.subjectAlpha ?? 0) > 0 ? subjectFeature(ex, fitRows, held, params, o.priorRows).raw : undefined;
+    const d = design(ex, fitRows, params, o.minBucketDocs, o.wordDim, subjects);
     const theta = fit(ex, d, targets(ex, fitRows, params.alpha, o.priorRows), sampleWeights(ex, fitRows, params.balance), params, o.maxIterations);
     const scores = predict(ex, d, theta, held);
     held.forEach((i, k) => {
       logit[i] = scores[k];
       logit.bias[i] = theta[0];
+      if (subjects) logit.subject[i] = subjects[i];
     });
   }
   return logit;
@@ -743,6 +865,7 @@ export function trainClassifier(rows: readonly RoutingRow[], options: TrainOptio
     const result: CvResult = { params, apgr, learnedApgr: apgrByBenchmark(ex, all, learned), objective: objectiveOf(apgr, objectiveWeights) };
     cv.push(result);
     log(`cv ${JSON.stringify(params)} ${Object.entries(apgr).map(([b, v]) => `${b}=${v.toFixed(4)}`).join(' ')} objective=${result.objective.toFixed(4)}`);
+    if ((params.subjectAlpha ?? 0) > 0) log(`  subject feature alone (out of fold): mmlu=${(apgrByBenchmark(ex, all, learned.subject).mmlu ?? NaN).toFixed(4)}`);
   }
   let best = cv[0];
   for (const r of cv) if (r.objective > best.objective) best = r;
@@ -752,14 +875,17 @@ export function trainClassifier(rows: readonly RoutingRow[], options: TrainOptio
   const repeated: Array<Record<string, number>> = [best.apgr];
   for (let seed = 1; seed <= cvRepeats; seed++) {
     const fold = Int32Array.from(train, (r) => foldOf(r.prompt, folds, seed));
-    const apgr = apgrByBenchmark(ex, all, withLengthPrior(ex, outOfFold(ex, fold, folds, best.params, fitOptions), lengthPrior, strongNeedFloor));
+    const learned = outOfFold(ex, fold, folds, best.params, fitOptions);
+    const apgr = apgrByBenchmark(ex, all, withLengthPrior(ex, learned, lengthPrior, strongNeedFloor));
     repeated.push(apgr);
     log(`cv repeat ${seed} ${Object.entries(apgr).map(([b, v]) => `${b}=${v.toFixed(4)}`).join(' ')}`);
+    if ((best.params.subjectAlpha ?? 0) > 0) log(`  subject feature alone (out of fold): mmlu=${(apgrByBenchmark(ex, all, learned.subject).mmlu ?? NaN).toFixed(4)}`);
   }
 
   // Final fit on every training row.
   const p = best.params;
-  const d = design(ex, all, p, minBucketDocs, wordDim);
+  const subjects = (p.subjectAlpha ?? 0) > 0 ? subjectFeature(ex, all, new Int32Array(0), p, priorRows) : undefined;
+  const d = design(ex, all, p, minBucketDocs, wordDim, subjects?.raw);
   const theta = fit(ex, d, targets(ex, all, p.alpha, priorRows), sampleWeights(ex, all, p.balance), p, maxIterations);
   // hashed weights: ascending indices as gaps, values as integer multiples of HASH_QUANTUM (weights
   // smaller than half a quantum are dropped)
@@ -819,6 +945,7 @@ export function trainClassifier(rows: readonly RoutingRow[], options: TrainOptio
       openFeatures: p.openFeatures,
       openHash: p.openHash,
       openHashLambda: p.openHashLambda,
+      ...(subjects && { subjectAlpha: p.subjectAlpha ?? 0, subjectTemperature: p.subjectTemperature ?? 1, subjectFolds: SUBJECT_FOLDS, subjectMinDocs: SUBJECT_MIN_DOCS }),
       openLengthPrior: lengthPrior,
       strongNeedFloor,
       gradedGapScale,
@@ -845,12 +972,33 @@ export function trainClassifier(rows: readonly RoutingRow[], options: TrainOptio
       openHashScale: p.openHashScale,
       hashed,
       ...(openHashed && { openHashed }),
+      ...(subjects && {
+        subjects: {
+          ...hashedSubjects(subjects.model, ex.columns),
+          weight: round(theta[OFF_SUBJECT]),
+          mean: round(d.subjectMean, 8),
+          std: round(d.subjectStd, 8),
+        },
+      }),
       ...(lengthPrior !== 0 && { openLengthPrior: lengthPrior }),
       ...(strongNeedFloor && { strongNeedFloor: true }),
     },
     provenance,
   };
   return { model, cv, best, lengthBaseline };
+}
+
+/** The subject model with its compact column ids mapped back to hashed indices (the map is ascending). */
+function hashedSubjects(json: SubjectModelJson, columns: Int32Array): SubjectModelJson {
+  const delta: number[] = [];
+  let compact = 0;
+  let previous = 0;
+  for (const step of json.delta) {
+    compact += step;
+    delta.push(columns[compact] - previous);
+    previous = columns[compact];
+  }
+  return { ...json, gap: json.gap.map((g) => round(g, 8)), logPrior: json.logPrior.map((x) => round(x, 8)), delta };
 }
 
 /** model.json text: stable key order, the long weight arrays on one line each. */
@@ -875,6 +1023,14 @@ function parseArgs(argv: string[]): Record<string, string | boolean> {
   return out;
 }
 
+/** `--quick`, `--grid wide`, or `--grid '{"lambda":[10]}'`: the default grid with the given axes replaced. */
+function gridFromArgs(args: Record<string, string | boolean>): Grid {
+  if (args.quick) return QUICK_GRID;
+  if (args.grid === 'wide') return WIDE_GRID;
+  if (typeof args.grid === 'string') return { ...DEFAULT_GRID, ...(JSON.parse(args.grid) as Partial<Grid>) };
+  return DEFAULT_GRID;
+}
+
 function trainedAtFromEnv(arg: string | boolean | undefined): string {
   if (typeof arg === 'string') return arg;
   const epoch = process.env.SOURCE_DATE_EPOCH;
@@ -885,7 +1041,7 @@ function trainedAtFromEnv(arg: string | boolean | undefined): string {
 function main(): void {
   const args = parseArgs(process.argv.slice(2));
   if (args.help) {
-    process.stdout.write('usage: train-classifier [--data <dir|file.jsonl>] [--out <model.json>] [--folds N] [--cv-repeats N] [--strong-need-floor off] [--quick | --grid wide] [--trained-at YYYY-MM-DD]\n');
+    process.stdout.write('usage: train-classifier [--data <dir|file.jsonl>] [--out <model.json>] [--folds N] [--cv-repeats N] [--strong-need-floor off] [--quick | --grid wide | --grid \'{"axis":[values]}\'] [--trained-at YYYY-MM-DD]\n');
     return;
   }
   const file = resolveDataFile(typeof args.data === 'string' ? args.data : undefined);
@@ -893,7 +1049,7 @@ function main(): void {
   const out = typeof args.out === 'string' ? resolve(args.out) : DEFAULT_OUT_FILE;
   const started = Date.now();
   const result = trainClassifier(data.rows, {
-    grid: args.quick ? QUICK_GRID : args.grid === 'wide' ? WIDE_GRID : DEFAULT_GRID,
+    grid: gridFromArgs(args),
     folds: typeof args.folds === 'string' ? Number(args.folds) : 5,
     cvRepeats: typeof args['cv-repeats'] === 'string' ? Number(args['cv-repeats']) : 0,
     strongNeedFloor: args['strong-need-floor'] !== 'off',

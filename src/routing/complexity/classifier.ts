@@ -3,6 +3,7 @@
 // model.json. Scoring is deterministic, synchronous, allocation-light and never touches the network.
 import { readFileSync } from 'node:fs';
 import type { ChatMessage, ChatRequest } from '../../core/canonical.ts';
+import { SubjectModel, type SubjectModelJson } from './subjects.ts';
 import { DENSE_FEATURES, FeatureExtractor, NUM_DENSE, type DenseFeatureName, type FeatureConfig, type FeatureVector } from './features.ts';
 
 export const MODEL_FORMAT = 'switchyard-complexity/1';
@@ -69,6 +70,12 @@ export interface ComplexityModel {
      * never loses score to the length prior and never scores below `bias` (an average prompt). Absent = off.
      */
     strongNeedFloor?: boolean;
+    /**
+     * Subject model of multiple-choice prompts (subjects.ts): naive Bayes over the word buckets, whose
+     * expected subject gap Σ_s P(s | x) · gap_s, standardised by `mean` and `std` and clipped, adds
+     * `weight` × that value to a multiple-choice prompt's logit. Absent = off.
+     */
+    subjects?: SubjectModelJson & { weight: number; mean: number; std: number };
   };
   provenance: ModelProvenance;
 }
@@ -141,6 +148,8 @@ function assertModel(model: ComplexityModel): void {
   if (!Array.isArray(w.hashed?.delta) || w.hashed.delta.length !== w.hashed.q?.length || !(w.hashed.quantum > 0)) fail('hashed weights');
   const o = w.openHashed;
   if (o !== undefined && (!Array.isArray(o.delta) || o.delta.length !== o.q?.length || !(o.quantum > 0) || (o.mode !== 'replace' && o.mode !== 'add'))) fail('open hashed weights');
+  const sj = w.subjects;
+  if (sj !== undefined && (!Number.isFinite(sj.weight) || !Number.isFinite(sj.mean) || !(sj.std >= 0))) fail('subject model weight/standardisation');
   const h = model.features?.hashing;
   if (!h || !(h.wordBits >= 0 && h.wordBits <= 24) || !(h.charBits >= 0 && h.charBits <= 24)) fail('hashing config');
 }
@@ -187,6 +196,11 @@ export class ComplexityClassifier {
   private readonly bias: number;
   private readonly openLengthPrior: number;
   private readonly strongNeedFloor: boolean;
+  private readonly subjects: SubjectModel | undefined;
+  private readonly subjectWeight: number;
+  private readonly subjectMean: number;
+  private readonly subjectInvStd: number;
+  private readonly wordDim: number;
 
   /** The bundled model (src/routing/complexity/model.json), loaded once per process. */
   static default(): ComplexityClassifier {
@@ -226,6 +240,21 @@ export class ComplexityClassifier {
     this.hashed = unpackHashed(model.weights.hashed, this.extractor.hashDim);
     this.openHashed = model.weights.openHashed ? unpackHashed(model.weights.openHashed, this.extractor.hashDim) : this.hashed;
     this.openHashedAdds = model.weights.openHashed?.mode === 'add';
+    const sj = model.weights.subjects;
+    this.wordDim = model.features.hashing.wordBits > 0 ? 1 << model.features.hashing.wordBits : 0;
+    this.subjects = sj ? new SubjectModel(sj, this.wordDim) : undefined;
+    this.subjectWeight = sj?.weight ?? 0;
+    this.subjectMean = sj?.mean ?? 0;
+    this.subjectInvStd = sj && sj.std > 0 ? 1 / sj.std : 0;
+  }
+
+  /** The standardised, clipped subject feature of a multiple-choice prompt (0 without a subject model). */
+  private subjectTerm(v: FeatureVector): number {
+    if (this.subjects === undefined || this.subjectInvStd === 0) return 0;
+    let x = (this.subjects.expectedGap(v.hashIndex, v.hashCount, this.wordDim) - this.subjectMean) * this.subjectInvStd;
+    if (x > this.clip) x = this.clip;
+    else if (x < -this.clip) x = -this.clip;
+    return this.subjectWeight * x;
   }
 
   /** The model's raw linear score (log-odds) of already extracted features. */
@@ -259,7 +288,7 @@ export class ComplexityClassifier {
       else if (x < -clip) x = -clip;
       z += x * (this.wShared[i] + gated[i]);
     }
-    z += this.lengthPrior(v.dense);
+    z += mcq ? this.subjectTerm(v) : this.lengthPrior(v.dense);
     if (!mcq && this.openHashedAdds) {
       const shared = this.hashed;
       const own = this.openHashed;
