@@ -1,6 +1,7 @@
 // Semantic mode's embeddings: the conversation text sent to an embedding model group of the config,
 // through the same adapters and pooled connections as client embedding requests.
 import type { Usage } from '../core/canonical.ts';
+import type { RequestSignal } from '../core/abort.ts';
 import { GatewayError } from '../core/errors.ts';
 import type { HealthRegistry } from '../routing/health/index.ts';
 import type { Deployment, ModelGroup } from '../routing/registry.ts';
@@ -15,7 +16,7 @@ export interface Embedding {
 
 export interface Embedder {
   readonly model: string;
-  embed(text: string, signal: AbortSignal): Promise<Embedding>;
+  embed(text: string, signal: RequestSignal): Promise<Embedding>;
 }
 
 /** Embedding inputs are capped: the start of a conversation is what tells it apart. */
@@ -34,7 +35,7 @@ export class GroupEmbedder implements Embedder {
   }
 
   /** Tries the group's deployments in priority order, healthy ones first. */
-  async embed(text: string, signal: AbortSignal): Promise<Embedding> {
+  async embed(text: string, signal: RequestSignal): Promise<Embedding> {
     const now = Date.now();
     const order = [...this.group.deployments].sort(
       (a, b) => Number(!this.health.get(a.id).available(now)) - Number(!this.health.get(b.id).available(now)) || a.priority - b.priority,

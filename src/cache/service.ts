@@ -3,6 +3,7 @@
 // nearest embedding), and stores successful answers. The cache never fails a request: a backend
 // error is a miss, a failed store is dropped.
 import { computeCost } from '../catalog/pricing.ts';
+import type { RequestSignal } from '../core/abort.ts';
 import type { ChatCompletion, ChatRequest } from '../core/canonical.ts';
 import { badRequest } from '../core/errors.ts';
 import type { DialectName } from '../dialects/types.ts';
@@ -40,7 +41,7 @@ export interface CacheRequest {
   /** The `x-switchyard-cache` header. */
   header: string | undefined;
   requestId: string;
-  signal: AbortSignal;
+  signal: RequestSignal;
   /**
    * Whether an answer from this deployment may be served to this request now: a cached answer is
    * only as good as a fresh one the request could have got (access policy, provider constraints).
@@ -122,7 +123,7 @@ export class ResponseCache {
   }
 
   /** @internal */
-  async embed(ticket: CacheRequest, text: string, signal: AbortSignal): Promise<Embedding> {
+  async embed(ticket: CacheRequest, text: string, signal: RequestSignal): Promise<Embedding> {
     if (!this.embedder) throw new Error('semantic cache lookup without an embedding model');
     const embedding = await this.embedder.embed(text, signal);
     this.recordEmbedding(ticket, embedding);

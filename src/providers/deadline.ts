@@ -1,6 +1,7 @@
 // A first-token deadline: aborts an upstream attempt that has produced nothing within `ms`. A plain
 // timer rather than undici's headersTimeout, whose coarse clock rounds sub-second timeouts up to ~1 s,
 // and which cannot cover a stream that sends headers at once but its first token much later.
+import type { RequestSignal } from '../core/abort.ts';
 import { GatewayError } from '../core/errors.ts';
 import type { AbortListener } from './upstream.ts';
 
@@ -14,7 +15,7 @@ export class UpstreamSignal {
   reason: unknown = undefined;
   private listener: AbortListener | undefined;
 
-  constructor(private readonly parent: AbortSignal) {
+  constructor(private readonly parent: RequestSignal) {
     if (parent.aborted) {
       this.aborted = true;
       this.reason = parent.reason;
@@ -54,7 +55,7 @@ export class FirstTokenDeadline {
   private firedFlag = false;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(parent: AbortSignal, ms: number) {
+  constructor(parent: RequestSignal, ms: number) {
     this.upstream = new UpstreamSignal(parent);
     this.timer = setTimeout(fire, ms, this);
   }

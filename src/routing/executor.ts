@@ -2,7 +2,7 @@
 // for (retry the same deployment, the next deployment, the next model group, or fail), exponential
 // backoff with full jitter that honours Retry-After, and optional hedging.
 import type { FailoverAction, RoutingConfig } from '../config/routing-schema.ts';
-import { LinkedAbort } from '../core/abort.ts';
+import { LinkedAbort, type RequestSignal } from '../core/abort.ts';
 import { asGatewayError, GatewayError, type ErrorClass } from '../core/errors.ts';
 import type { Deployment } from './registry.ts';
 import type { RoutePlan } from './router.ts';
@@ -29,7 +29,7 @@ export interface AttemptHealth {
 export interface Attempt {
   deployment: Deployment;
   /** Aborts when the request is aborted or this attempt loses a hedge race. */
-  signal: AbortSignal;
+  signal: RequestSignal;
   /** performance.now() at the start of the attempt. */
   startedAt: number;
   hedge: boolean;
@@ -77,7 +77,7 @@ export function failoverPolicy(config: RoutingConfig): (errorClass: ErrorClass) 
 }
 
 /** The request's lifetime: aborts when the client leaves or the total timeout passes; dispose at the end. */
-export function requestLifetime(client: AbortSignal, totalMs: number): LinkedAbort {
+export function requestLifetime(client: RequestSignal, totalMs: number): LinkedAbort {
   return new LinkedAbort(client, totalMs);
 }
 
@@ -88,7 +88,7 @@ export function backoffMs(round: number, retries: RoutingConfig['retries'], retr
   return retryAfterMs !== undefined ? Math.max(jitter, retryAfterMs) : jitter;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+function sleep(ms: number, signal: RequestSignal): Promise<void> {
   if (ms <= 0) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms);
@@ -119,7 +119,7 @@ export class PlanExecutor<T> {
 
   constructor(
     private readonly plan: RoutePlan,
-    private readonly signal: AbortSignal,
+    private readonly signal: RequestSignal,
     private readonly options: ExecutorOptions,
     private readonly run: (attempt: Attempt) => Promise<T>,
   ) {
@@ -301,12 +301,12 @@ export class PlanExecutor<T> {
   }
 }
 
-function timedOut(signal: AbortSignal): boolean {
+function timedOut(signal: RequestSignal): boolean {
   return (signal.reason as { name?: string } | undefined)?.name === 'TimeoutError';
 }
 
 /** The error for a request whose signal fired: its total timeout, or the client leaving. */
-function abortError(signal: AbortSignal, last: GatewayError | undefined): GatewayError {
+function abortError(signal: RequestSignal, last: GatewayError | undefined): GatewayError {
   if (timedOut(signal)) {
     return new GatewayError('timeout', `request exceeded its total timeout${last ? ` (last attempt: ${last.message})` : ''}`, { code: 'request_timeout' });
   }

@@ -10,7 +10,7 @@ import type { DialectName, IngressDialect } from '../dialects/types.ts';
 import { FirstTokenDeadline } from '../providers/deadline.ts';
 import type { UpstreamPools } from '../providers/upstream.ts';
 import { fallbackReason, PlanExecutor, requestLifetime, type Attempt, type AttemptLog } from '../routing/executor.ts';
-import { LinkedAbort } from '../core/abort.ts';
+import { RequestLifetime, type RequestSignal } from '../core/abort.ts';
 import type { HealthRegistry } from '../routing/health/index.ts';
 import type { Deployment, ModelGroup } from '../routing/registry.ts';
 import { takeRouteOptions, type RouteOptions } from '../routing/route-options.ts';
@@ -588,12 +588,12 @@ function lifetimeUntilClose(client: AbortSignal, totalMs: number, res: ServerRes
 }
 
 /**
- * The request's signal in one controller: aborts when the client goes away before the response is
- * complete (`clientGone`) or when the total timeout passes; its timer is released when the response closes.
+ * The request's signal: aborts when the client goes away before the response is complete
+ * (`clientGone`) or when the total timeout passes; its timer is released when the response closes.
  */
-function clientLifetime(req: IncomingMessage, res: ServerResponse, totalMs: number): { signal: AbortSignal; readonly clientGone: boolean } {
-  const lifetime = new LinkedAbort(undefined, totalMs);
-  const state = { signal: lifetime.signal, clientGone: false };
+function clientLifetime(req: IncomingMessage, res: ServerResponse, totalMs: number): { signal: RequestSignal; readonly clientGone: boolean } {
+  const lifetime = new RequestLifetime(totalMs);
+  const state = { signal: lifetime as RequestSignal, clientGone: false };
   // Inline arrows: a named one gets a `__name` call per request from the tsx transform.
   res.once('close', () => {
     if (!res.writableFinished) {
