@@ -72,7 +72,8 @@ export type ResponseFormat =
   | { type: 'json_object' }
   | { type: 'json_schema'; json_schema: { name: string; description?: string; schema?: JsonObject; strict?: boolean } };
 
-export type ReasoningEffort = 'minimal' | 'low' | 'medium' | 'high';
+export const REASONING_EFFORTS = ['minimal', 'low', 'medium', 'high'] as const;
+export type ReasoningEffort = (typeof REASONING_EFFORTS)[number];
 
 export interface ChatRequest {
   model: string;
@@ -193,6 +194,9 @@ export interface EmbeddingsResponse {
 }
 
 /** Output cap the client asked for, whichever of the two OpenAI fields it used. */
+/** The largest output-token cap any dialect accepts in a request (a sanity bound, not a model limit). */
+export const MAX_OUTPUT_TOKENS = 10_000_000;
+
 export function requestedMaxTokens(req: ChatRequest): number | undefined {
   return req.max_completion_tokens ?? req.max_tokens;
 }

@@ -76,11 +76,6 @@ export function failoverPolicy(config: RoutingConfig): (errorClass: ErrorClass) 
   return (errorClass) => table[errorClass];
 }
 
-/** The request's lifetime: aborts when the client leaves or the total timeout passes; dispose at the end. */
-export function requestLifetime(client: RequestSignal, totalMs: number): LinkedAbort {
-  return new LinkedAbort(client, totalMs);
-}
-
 /** Full jitter: uniform in [0, min(max, base·2^n)], but never shorter than a Retry-After. */
 export function backoffMs(round: number, retries: RoutingConfig['retries'], retryAfterMs: number | undefined, random: () => number): number {
   const cap = Math.min(retries.max_delay_ms, retries.base_delay_ms * 2 ** round);

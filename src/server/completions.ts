@@ -9,7 +9,7 @@ import { parseEmbeddingsRequest } from '../dialects/openai/request.ts';
 import type { DialectName, IngressDialect } from '../dialects/types.ts';
 import { FirstTokenDeadline } from '../providers/deadline.ts';
 import type { UpstreamPools } from '../providers/upstream.ts';
-import { fallbackReason, PlanExecutor, requestLifetime, type Attempt, type AttemptLog } from '../routing/executor.ts';
+import { fallbackReason, PlanExecutor, type Attempt, type AttemptLog } from '../routing/executor.ts';
 import { RequestLifetime, type RequestSignal } from '../core/abort.ts';
 import type { HealthRegistry } from '../routing/health/index.ts';
 import type { Deployment, ModelGroup } from '../routing/registry.ts';
@@ -362,7 +362,7 @@ export class CompletionService {
     });
     assertRoutable(plan);
     const timeouts = timeoutsFor(ctx, group);
-    const signal = lifetimeUntilClose(abortOnClose(req, res).signal, timeouts.totalMs, res);
+    const { signal } = clientLifetime(req, res, timeouts.totalMs);
     const record = baseRecord(state, { req: shape, group, plan, principal });
     record.operation = 'embeddings';
     const governance = this.deps.governance?.();
@@ -580,13 +580,6 @@ function checkContextWindow(groups: readonly ModelGroup[], req: ChatRequest, bod
   }
 }
 
-/** The request's signal (client gone or total timeout); its timer is released when the response closes. */
-function lifetimeUntilClose(client: AbortSignal, totalMs: number, res: ServerResponse): AbortSignal {
-  const lifetime = requestLifetime(client, totalMs);
-  res.once('close', () => lifetime.dispose());
-  return lifetime.signal;
-}
-
 /**
  * The request's signal: aborts when the client goes away before the response is complete
  * (`clientGone`) or when the total timeout passes; its timer is released when the response closes.
@@ -607,16 +600,6 @@ function clientLifetime(req: IncomingMessage, res: ServerResponse, totalMs: numb
     lifetime.abort();
   });
   return state;
-}
-
-/** An AbortController that fires when the client goes away before the response is complete. */
-function abortOnClose(req: IncomingMessage, res: ServerResponse): AbortController {
-  const controller = new AbortController();
-  res.once('close', () => {
-    if (!res.writableFinished) controller.abort();
-  });
-  req.once('aborted', () => controller.abort());
-  return controller;
 }
 
 function parseUpstreamJson(text: string, provider: string): unknown {

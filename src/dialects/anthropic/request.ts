@@ -8,15 +8,16 @@
 // mapped to reasoning_effort by `effortForBudget`, `output_config.effort` by EFFORT, and
 // `output_config.format` (structured outputs) becomes response_format json_schema.
 import { z } from 'zod';
-import type {
-  AssistantMessage,
-  ChatMessage,
-  ChatRequest,
-  ContentPart,
-  JsonObject,
-  ReasoningEffort,
-  TextPart,
-  ToolCall,
+import {
+  MAX_OUTPUT_TOKENS,
+  type AssistantMessage,
+  type ChatMessage,
+  type ChatRequest,
+  type ContentPart,
+  type JsonObject,
+  type ReasoningEffort,
+  type TextPart,
+  type ToolCall,
 } from '../../core/canonical.ts';
 import { badRequest } from '../../core/errors.ts';
 import { isRecord } from '../../providers/anthropic/wire.ts';
@@ -24,7 +25,6 @@ import { assertJsonSchema } from '../json-schema.ts';
 import { zodBadRequest } from './errors.ts';
 
 /** Bounds that keep absurd values from reaching routing, budgets and providers. */
-const MAX_OUTPUT_TOKENS = 10_000_000;
 const MAX_STOP_SEQUENCES = 256;
 
 // Tool schemas and inputs arrive from JSON.parse, so any object in them is JSON: checking the shape

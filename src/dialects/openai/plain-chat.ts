@@ -4,12 +4,11 @@
 // tools, content parts, response formats, a value out of range — which then takes the schema's path
 // and gets its error messages. zod's parse allocates a context per field and dominates the cost of
 // a small request (request.test.ts compares the two on generated bodies).
-import type { ChatRequest } from '../../core/canonical.ts';
+import { MAX_OUTPUT_TOKENS, REASONING_EFFORTS, type ChatRequest } from '../../core/canonical.ts';
 
 type Check = (value: unknown) => boolean;
 
-const MAX_OUTPUT_TOKENS = 10_000_000;
-const REASONING_EFFORTS = new Set(['minimal', 'low', 'medium', 'high']);
+const EFFORTS: ReadonlySet<unknown> = new Set(REASONING_EFFORTS);
 
 const isBool: Check = (v) => typeof v === 'boolean';
 const range = (min: number, max: number): Check => (v) => typeof v === 'number' && v >= min && v <= max;
@@ -27,7 +26,7 @@ const SCALARS: ReadonlyArray<readonly [key: string, check: Check, nullable: bool
   ['n', intRange(1, 128), true],
   ['seed', Number.isSafeInteger, true],
   ['user', (v) => typeof v === 'string', false],
-  ['reasoning_effort', (v) => typeof v === 'string' && REASONING_EFFORTS.has(v), true],
+  ['reasoning_effort', (v) => EFFORTS.has(v), true],
   ['presence_penalty', range(-2, 2), true],
   ['frequency_penalty', range(-2, 2), true],
   ['logprobs', isBool, true],

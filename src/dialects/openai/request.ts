@@ -1,7 +1,7 @@
 // Validation of OpenAI-dialect request bodies. Known fields are checked strictly; unknown top-level
 // fields are kept aside (`extra`) and passed through to providers that accept them.
 import { z } from 'zod';
-import type { ChatRequest, EmbeddingsRequest, JsonValue } from '../../core/canonical.ts';
+import { MAX_OUTPUT_TOKENS, REASONING_EFFORTS, type ChatRequest, type EmbeddingsRequest, type JsonValue } from '../../core/canonical.ts';
 import { badRequest, GatewayError } from '../../core/errors.ts';
 import { assertJsonSchema } from '../json-schema.ts';
 import { plainChatRequest } from './plain-chat.ts';
@@ -67,7 +67,6 @@ const responseFormat = z.discriminatedUnion('type', [
   }),
 ]);
 
-const MAX_OUTPUT_TOKENS = 10_000_000;
 
 const chatFields = {
   model: z.string().min(1),
@@ -86,7 +85,7 @@ const chatFields = {
   n: z.number().int().min(1).max(128).nullable().optional(),
   seed: z.number().int().nullable().optional(),
   user: z.string().optional(),
-  reasoning_effort: z.enum(['minimal', 'low', 'medium', 'high']).nullable().optional(),
+  reasoning_effort: z.enum(REASONING_EFFORTS).nullable().optional(),
   presence_penalty: z.number().min(-2).max(2).nullable().optional(),
   frequency_penalty: z.number().min(-2).max(2).nullable().optional(),
   logprobs: z.boolean().nullable().optional(),

@@ -2,7 +2,7 @@
 // and tools are dispatched on their `type` first, so an unsupported kind (reasoning items, built-in
 // tools, files) is refused with a 400 that names it instead of a generic union failure.
 import { z } from 'zod';
-import type { JsonObject, JsonValue } from '../../core/canonical.ts';
+import { MAX_OUTPUT_TOKENS, type JsonObject, type JsonValue } from '../../core/canonical.ts';
 import { badRequest, type GatewayError } from '../../core/errors.ts';
 import { itemId } from './ids.ts';
 import type {
@@ -43,7 +43,6 @@ export interface ResponsesRequest {
   routing: Record<string, unknown>;
 }
 
-const MAX_OUTPUT_TOKENS = 10_000_000;
 const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 
 const textFormat = z.discriminatedUnion('type', [
