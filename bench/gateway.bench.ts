@@ -53,16 +53,18 @@ export interface Cell {
   peakRssMb?: number;
 }
 
-// A ~1 KB request; the simulator answers 50 tokens (~1.7 KB body, or 50 content chunks + usage).
+// A ~1 KB request. The simulator writes 230 tokens unless max_tokens caps it: the plain request
+// (max_tokens 256) gets a ~1.75 KB body, the streamed one (max_tokens 50) 50 content chunks, a
+// finish chunk and a usage chunk.
 const BODY = JSON.stringify({
   model: 'gpt-4o-mini',
-  max_tokens: 200,
+  max_tokens: 256,
   messages: [
     { role: 'system', content: 'You are a helpful assistant that answers concisely and accurately. '.repeat(4) },
     { role: 'user', content: 'Summarise the following text in two sentences. '.repeat(12) },
   ],
 });
-const STREAM_BODY = JSON.stringify({ ...JSON.parse(BODY), stream: true, stream_options: { include_usage: true } });
+const STREAM_BODY = JSON.stringify({ ...JSON.parse(BODY), max_tokens: 50, stream: true, stream_options: { include_usage: true } });
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -204,7 +206,7 @@ teams: [ { name: bench, budget: { max_usd: 1000000000, period: monthly }, limits
 keys: [ { name: bench, team: bench, key: ${KEY}, budget: { max_usd: 1000000000, period: monthly }, limits: ${huge} } ]
 `,
   );
-  const sim = child(LOAD_CORE, [join(ROOT, 'bin/switchyard.js'), 'simulate', '--format', 'openai', '--port', String(simPort), '--output-tokens', '50']);
+  const sim = child(LOAD_CORE, [join(ROOT, 'bin/switchyard.js'), 'simulate', '--format', 'openai', '--port', String(simPort), '--output-tokens', '230']);
   const nullProxy = child(GATEWAY_CORE, [join(ROOT, 'bin/run-ts.js'), join(ROOT, 'bench/null-proxy.ts'), String(nullPort), `http://127.0.0.1:${simPort}`]);
   const gateway = child(GATEWAY_CORE, [join(ROOT, 'bin/switchyard.js'), 'serve', '--config', config]);
   const origins: Record<Target, string> = {
