@@ -7,11 +7,15 @@ export interface RecordObserver {
 }
 
 export class ObservedUsageSink implements UsageSink, UsageSinkStatsSource {
+  readonly journaled: boolean;
+
   constructor(
     private readonly inner: UsageSink,
     private readonly observers: readonly RecordObserver[],
     private readonly onClose?: () => Promise<void>,
-  ) {}
+  ) {
+    this.journaled = inner.journaled === true;
+  }
 
   record(record: UsageRecord): void {
     for (const observer of this.observers) {

@@ -104,8 +104,12 @@ export interface PassthroughStreamObserver {
 
 /** Same-dialect fast path: forward the client's own body and relay the provider's bytes. */
 export interface PassthroughSupport {
-  /** The client's parsed body, rewritten for this target (model replaced, usage reporting on). */
-  chatRequest(body: Record<string, unknown>, target: Target, stream: boolean): UpstreamRequest;
+  /**
+   * The client's parsed body, rewritten for this target (model replaced, usage reporting on). With
+   * `clientBytes` (the client's own bytes, vetted by the server), those bytes are sent when the
+   * rewrite changed nothing.
+   */
+  chatRequest(body: Record<string, unknown>, target: Target, stream: boolean, clientBytes?: Uint8Array): UpstreamRequest;
   responseUsage(body: unknown): Usage | undefined;
   /** `clientWantsUsage`: the client asked for usage in the stream (OpenAI include_usage). */
   streamObserver(target: Target, clientWantsUsage: boolean): PassthroughStreamObserver;

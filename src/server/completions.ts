@@ -25,6 +25,7 @@ import { isAutoModel, type AutoDecision, type QualityTier } from '../routing/aut
 import { taskCluster, type FeedbackBook } from '../routing/feedback.ts';
 import type { StrategyName } from '../config/routing-schema.ts';
 import { admit, coverAttempt, deploymentFilter, modelAllowed, settle, type Admitted } from './admission.ts';
+import { clientBytes, forwardable, type ClientBytes } from './client-bytes.ts';
 import { parseJsonBody, readBody, sendJson } from './http.ts';
 import {
   assertRoutable,
@@ -79,6 +80,8 @@ interface Routed {
   group: ModelGroup;
   plan: RoutePlan;
   bodyBytes: number;
+  /** The client's own bytes, when a same-dialect provider may get them as they are. */
+  clientBytes?: ClientBytes;
   auto?: AutoDecision;
 }
 
@@ -106,6 +109,7 @@ export class CompletionService {
   private async route(ctx: RoutingContext, principal: Principal, req: IncomingMessage, dialect: IngressDialect, prepared?: PreparedBody): Promise<Routed> {
     const raw = prepared ? { length: prepared.bytes } : await readBody(req, Math.floor(ctx.config.server.body_limit_mb * 1024 * 1024));
     const body = prepared ? prepared.body : (parseJsonBody(raw as Buffer) as Record<string, unknown>);
+    const bytes = prepared ? undefined : clientBytes(raw as Buffer, body);
     const chatReq = dialect.parseChat(body);
     const options = takeRouteOptions(body, chatReq, { strategy: header(req, 'x-switchyard-strategy'), session: header(req, 'x-switchyard-session-id') });
     const keyStrategy = principal.kind === 'key' ? principal.defaultStrategy : undefined;
@@ -124,7 +128,7 @@ export class CompletionService {
       now: Date.now(),
       allowed: deploymentFilter(principal, chatReq.model, group),
     });
-    return { ctx, principal, body, req: chatReq, options, group, plan, bodyBytes: raw.length };
+    return { ctx, principal, body, req: chatReq, options, group, plan, bodyBytes: raw.length, clientBytes: bytes };
   }
 
   /**
@@ -233,11 +237,12 @@ export class CompletionService {
     }
     let extraHeaders = routed.auto ? { ...admitted?.headers, ...autoHeaders(routed.auto) } : admitted?.headers;
     if (cacheTicket) extraHeaders = { ...extraHeaders, ...cacheTicket.headers() };
+    const bytes = forwardable(routed.clientBytes, routed.body);
 
     if (routed.req.stream) {
       const executor = new PlanExecutor<PrimedStream>(plan, signal, execOptions, async (attempt) => {
         if (governance) await coverAttempt(governance, admitted, attempt.deployment);
-        return primeStream(attempt, { dialect: state.dialect, body: routed.body, req: routed.req, pools: this.deps.pools, firstTokenMs: firstTokenMsFor(ctx, attempt.deployment) });
+        return primeStream(attempt, { dialect: state.dialect, body: routed.body, clientBytes: bytes, req: routed.req, pools: this.deps.pools, firstTokenMs: firstTokenMsFor(ctx, attempt.deployment) });
       });
       let primed: PrimedStream;
       try {
@@ -267,21 +272,28 @@ export class CompletionService {
         record.errorClass = outcome.error.errorClass;
         record.status = outcome.clientAbandoned ? 499 : outcome.error.status;
       }
-      const cost = this.finish(record, state, executor.attempts, deployment, usage, routed);
-      if (governance) await settle(governance, admitted, cost, usage.total_tokens, Date.now());
-      const held = state.dialect.finalize && !outcome.error && !outcome.clientAbandoned ? await state.dialect.finalize() : '';
-      if (held && !res.destroyed) res.write(held);
-      await this.durable();
-      if (!res.destroyed) {
-        res.addTrailers({ 'x-switchyard-cost-usd': formatCost(cost) });
-        res.end();
+      const cost = deploymentCost(deployment, usage);
+      const journaled = this.deps.usage.journaled === true;
+      if (journaled) this.finish(record, state, executor.attempts, deployment, usage, routed);
+      try {
+        if (governance) await settle(governance, admitted, cost, usage.total_tokens, Date.now());
+        const held = state.dialect.finalize && !outcome.error && !outcome.clientAbandoned ? await state.dialect.finalize() : '';
+        if (held && !res.destroyed) res.write(held);
+        if (journaled) await this.durable();
+        if (!res.destroyed) {
+          res.addTrailers({ 'x-switchyard-cost-usd': formatCost(cost) });
+          res.end();
+        }
+      } finally {
+        // Recorded in the tick that wrote the last bytes: before any other request runs.
+        if (!journaled) this.finish(record, state, executor.attempts, deployment, usage, routed);
       }
       return;
     }
 
     const executor = new PlanExecutor<UnaryResult>(plan, signal, execOptions, async (attempt) => {
       if (governance) await coverAttempt(governance, admitted, attempt.deployment);
-      return this.unaryChat(ctx, attempt, state.dialect, routed);
+      return this.unaryChat(ctx, attempt, state.dialect, routed, bytes);
     });
     let result;
     try {
@@ -306,18 +318,27 @@ export class CompletionService {
     record.ttftMs = attempt.startedAt - state.startedAt + value.ttftMs;
     const text = value.raw ?? JSON.stringify(state.dialect.renderChat(value.completion));
     if (logBodies) record.responseBody = loggableBody(text, usageSettings.maxBodyBytes);
-    const cost = this.finish(record, state, executor.attempts, deployment, usage, routed);
+    const cost = deploymentCost(deployment, usage);
     if (governance) await settle(governance, admitted, cost, usage.total_tokens, now);
     cacheTicket?.store(value.completion.usage ? value.completion : { ...value.completion, usage }, deployment);
-    await this.durable();
-    if (state.dialect.finalize) await state.dialect.finalize();
-    sendJson(res, 200, text, this.headers(deployment, executor.attempts, plan, cost, extraHeaders));
+    const journaled = this.deps.usage.journaled === true;
+    if (journaled) {
+      this.finish(record, state, executor.attempts, deployment, usage, routed);
+      await this.durable();
+    }
+    try {
+      if (state.dialect.finalize) await state.dialect.finalize();
+      sendJson(res, 200, text, this.headers(deployment, executor.attempts, plan, cost, extraHeaders));
+    } finally {
+      // Recorded in the tick that wrote the response: before any other request runs.
+      if (!journaled) this.finish(record, state, executor.attempts, deployment, usage, routed);
+    }
   }
 
-  private async unaryChat(ctx: RoutingContext, attempt: Attempt, dialect: IngressDialect, routed: Routed): Promise<UnaryResult> {
+  private async unaryChat(ctx: RoutingContext, attempt: Attempt, dialect: IngressDialect, routed: Routed, bytes: Buffer | undefined): Promise<UnaryResult> {
     const { adapter, target } = attempt.deployment;
     const passthrough = adapter.wireFormat === dialect.name ? adapter.passthrough : undefined;
-    const upstreamRequest = passthrough ? passthrough.chatRequest(routed.body, target, false) : adapter.chatRequest(routed.req, target);
+    const upstreamRequest = passthrough ? passthrough.chatRequest(routed.body, target, false, bytes) : adapter.chatRequest(routed.req, target);
     const firstTokenMs = firstTokenMsFor(ctx, attempt.deployment);
     const deadline = new FirstTokenDeadline(attempt.signal, firstTokenMs);
     // The first-token deadline covers the wait for the headers; after them the whole body must follow
@@ -479,12 +500,11 @@ export class CompletionService {
     usage: Usage | undefined,
     routed?: Pick<Routed, 'req' | 'auto' | 'ctx' | 'plan' | 'principal'>,
   ): number {
-    let cost = 0;
+    const cost = deploymentCost(deployment, usage);
     if (deployment) {
       record.deployment = deployment.id;
       record.provider = deployment.target.endpoint.name;
       record.providerModel = deployment.target.model;
-      if (usage && deployment.price) cost = computeCost(deployment.price, usage);
     }
     if (usage) {
       record.promptTokens = usage.prompt_tokens;
@@ -515,6 +535,11 @@ export class CompletionService {
     const configured = model === undefined ? undefined : routed.ctx.registry.resolve(model);
     return baselineCost(usage, cost, routed.plan.tiers.map((t) => t.group), configured);
   }
+}
+
+/** What the usage cost on this deployment at catalog prices (0 when unpriced or unknown). */
+function deploymentCost(deployment: Deployment | undefined, usage: Usage | undefined): number {
+  return deployment?.price && usage ? computeCost(deployment.price, usage) : 0;
 }
 
 function baseRecord(state: RequestState, routed: Pick<Routed, 'req' | 'group' | 'plan' | 'principal' | 'auto'>): UsageRecord {

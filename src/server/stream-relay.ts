@@ -121,6 +121,8 @@ export interface PrimedStream {
 export interface PrimeInput {
   dialect: IngressDialect;
   body: Record<string, unknown>;
+  /** The client's bytes, sendable as they are if the target needs no rewrite (same dialect). */
+  clientBytes?: Buffer;
   req: ChatRequest;
   pools: UpstreamPools;
   firstTokenMs: number;
@@ -141,7 +143,7 @@ async function prime(attempt: Attempt, input: PrimeInput, signal: AbortLike): Pr
   const { deployment } = attempt;
   const { adapter, target } = deployment;
   const passthrough = adapter.wireFormat === input.dialect.name ? adapter.passthrough : undefined;
-  const upstreamRequest = passthrough ? passthrough.chatRequest(input.body, target, true) : adapter.chatRequest(input.req, target);
+  const upstreamRequest = passthrough ? passthrough.chatRequest(input.body, target, true, input.clientBytes) : adapter.chatRequest(input.req, target);
   // Once cleared, the deadline's signal aborts only with the attempt's, so the relay can keep using it.
   const upstream = await input.pools.send(target.endpoint, upstreamRequest, signal, { headersMs: input.firstTokenMs * 2, bodyMs: input.firstTokenMs });
   if (upstream.status >= 300) {

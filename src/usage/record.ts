@@ -63,6 +63,12 @@ export interface UsageSink {
    * (undefined when it already would). Awaited before a response's last bytes go out.
    */
   durable?(): Promise<void> | undefined;
+  /**
+   * True when a response may be acknowledged only once its record was passed and `durable()`
+   * resolved (a write-ahead journal). Other sinks take a request's record right after its response
+   * went out, in the same tick, so recording and metrics add nothing to the client's latency.
+   */
+  readonly journaled?: boolean;
   flush(): Promise<void>;
   close(): Promise<void>;
 }

@@ -28,6 +28,7 @@ import type {
 } from '../../core/canonical.ts';
 import { requestedMaxTokens } from '../../core/canonical.ts';
 import { badRequest } from '../../core/errors.ts';
+import { unchangedBody } from '../passthrough-body.ts';
 import type { ProviderEndpoint, Target, UpstreamRequest } from '../types.ts';
 import {
   ANTHROPIC_VERSION,
@@ -84,7 +85,7 @@ export function buildChatRequest(req: ChatRequest, target: Target): UpstreamRequ
 }
 
 /** Same-dialect fast path: the client's own Anthropic body with only the model (and stream flag) set. */
-export function passthroughChatRequest(body: Record<string, unknown>, target: Target, stream: boolean): UpstreamRequest {
+export function passthroughChatRequest(body: Record<string, unknown>, target: Target, stream: boolean, clientBytes?: Uint8Array): UpstreamRequest {
   const out: Record<string, unknown> = { ...body, model: target.model };
   if (stream) out.stream = true;
   else delete out.stream;
@@ -92,7 +93,7 @@ export function passthroughChatRequest(body: Record<string, unknown>, target: Ta
     method: 'POST',
     path: messagesPath(target.endpoint),
     headers: anthropicHeaders(target.endpoint),
-    body: JSON.stringify(out),
+    body: clientBytes && unchangedBody(out, body) ? clientBytes : JSON.stringify(out),
   };
 }
 

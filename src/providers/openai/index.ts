@@ -1,4 +1,5 @@
 // The OpenAI adapter, which also serves the OpenAI-compatible family through its quirks table.
+import { unchangedBody } from '../passthrough-body.ts';
 import type { ProviderAdapter } from '../types.ts';
 import { openaiError } from './errors.ts';
 import { chatRequest, embeddingsRequest, prepareChatBody, requestFor } from './request.ts';
@@ -14,8 +15,9 @@ export const openaiAdapter: ProviderAdapter = {
   embeddingsResponse,
   error: openaiError,
   passthrough: {
-    chatRequest(body, target, stream) {
-      return requestFor(target, 'chat/completions', prepareChatBody({ ...body }, target, stream));
+    chatRequest(body, target, stream, clientBytes) {
+      const prepared = prepareChatBody({ ...body }, target, stream);
+      return requestFor(target, 'chat/completions', clientBytes && unchangedBody(prepared, body) ? clientBytes : prepared);
     },
     responseUsage: readUsage,
     streamObserver(target, clientWantsUsage) {

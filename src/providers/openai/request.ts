@@ -53,7 +53,8 @@ function applyQuirks(body: Body, quirks: OpenAICompatQuirks): void {
   }
 }
 
-export function requestFor(target: Target, operation: 'chat/completions' | 'embeddings', body: Body): UpstreamRequest {
+/** `body` is serialised, unless it is already the bytes to send. */
+export function requestFor(target: Target, operation: 'chat/completions' | 'embeddings', body: Body | Uint8Array): UpstreamRequest {
   const { endpoint } = target;
   const quirks = quirksFor(endpoint.type);
   const headers: Record<string, string> = { 'content-type': 'application/json', ...endpoint.headers };
@@ -68,7 +69,7 @@ export function requestFor(target: Target, operation: 'chat/completions' | 'embe
   } else {
     path = `${endpoint.basePath}/${operation}`;
   }
-  return { method: 'POST', path, headers, body: JSON.stringify(body) };
+  return { method: 'POST', path, headers, body: body instanceof Uint8Array ? body : JSON.stringify(body) };
 }
 
 export function chatRequest(req: ChatRequest, target: Target): UpstreamRequest {

@@ -25,6 +25,8 @@ export class JournaledUsageSink implements UsageSink {
     return new JournaledUsageSink(inner, journal);
   }
 
+  readonly journaled = true;
+
   record(record: UsageRecord): void {
     this.inner.record(record);
     this.journal.append(record);
