@@ -1,8 +1,11 @@
 // Prometheus metrics (prom-client) fed from the request records: one `observe(record)` per request
-// after the response, with label children cached per (model, provider, …) so the hot path costs a map
-// lookup and a few additions. Circuit states, budget utilisation and usage-queue accounting are read
-// only when Prometheus scrapes.
+// after the response. The per-request series (requests, latency, time to first token, tokens, cost,
+// upstream errors, fallbacks) are plain numeric accumulators cached per (model, provider, status) and
+// handed to prom-client only when Prometheus scrapes (accumulated-metrics.ts): ~0.1 µs CPU per request
+// (bench/metrics.bench.ts), against ~3 µs through prom-client's label children. Circuit states, budget
+// utilisation and usage-queue accounting are also read only at scrape.
 import client from 'prom-client';
+import { AccumulatedCounter, AccumulatedHistogram, type CounterSeries, type HistogramSeries } from './accumulated-metrics.ts';
 import type { GovernanceRuntime } from '../governance/runtime.ts';
 import { periodWindow } from '../governance/periods.ts';
 import type { HealthRegistry } from '../routing/health/index.ts';
@@ -21,13 +24,21 @@ export interface MetricsSources {
   traceStats?: () => { queued: number; exported: number; dropped: number } | undefined;
 }
 
-interface RequestChildren {
-  requests: client.Counter.Internal;
-  duration: client.Histogram.Internal<string>;
-  promptTokens: client.Counter.Internal;
-  completionTokens: client.Counter.Internal;
-  cachedTokens: client.Counter.Internal;
-  cost: client.Counter.Internal;
+/** Series cached per (model, provider, status); beyond the cap they are looked up per request. */
+const SERIES_CACHE_MAX = 10_000;
+/** Error classes per cached series, and fallback reasons: a handful each. */
+const SMALL_CACHE_MAX = 100;
+
+interface RequestSeries {
+  requests: CounterSeries;
+  duration: HistogramSeries;
+  ttft: HistogramSeries;
+  promptTokens: CounterSeries;
+  completionTokens: CounterSeries;
+  cachedTokens: CounterSeries;
+  cost: CounterSeries;
+  /** Upstream-error series of this provider by error class (a handful). */
+  upstreamErrors: Map<string, CounterSeries>;
 }
 
 export class GatewayMetrics {
@@ -39,18 +50,21 @@ export class GatewayMetrics {
   private readonly cost;
   private readonly upstreamErrors;
   private readonly fallbacks;
-  private readonly children = new Map<string, RequestChildren>();
-  private readonly ttftChildren = new Map<string, client.Histogram.Internal<string>>();
+  /** model → provider → status → series, so the hot path builds no key string. */
+  private readonly series = new Map<string, Map<string, Map<number, RequestSeries>>>();
+  private cachedSeries = 0;
+  private readonly fallbackSeries = new Map<string, CounterSeries>();
 
   constructor(sources: MetricsSources = {}) {
     const registers = [this.registry];
-    this.requests = new client.Counter({ name: 'switchyard_requests_total', help: 'Requests served, by model group, provider and HTTP status', labelNames: ['model', 'provider', 'status'], registers });
-    this.duration = new client.Histogram({ name: 'switchyard_request_duration_seconds', help: 'Total request latency', labelNames: ['model', 'provider'], buckets: LATENCY_BUCKETS, registers });
-    this.ttft = new client.Histogram({ name: 'switchyard_time_to_first_token_seconds', help: 'Time to the first token (streams) or to the response headers', labelNames: ['model', 'provider'], buckets: TTFT_BUCKETS, registers });
-    this.tokens = new client.Counter({ name: 'switchyard_tokens_total', help: 'Tokens processed, by type (prompt, completion, cached)', labelNames: ['model', 'provider', 'type'], registers });
-    this.cost = new client.Counter({ name: 'switchyard_cost_usd_total', help: 'Cost of requests in USD (catalog prices)', labelNames: ['model', 'provider'], registers });
-    this.upstreamErrors = new client.Counter({ name: 'switchyard_upstream_errors_total', help: 'Failed requests by error class', labelNames: ['provider', 'error_class'], registers });
-    this.fallbacks = new client.Counter({ name: 'switchyard_fallbacks_total', help: 'Requests that needed more than one attempt, by reason', labelNames: ['reason'], registers });
+    const registry = this.registry;
+    this.requests = new AccumulatedCounter({ name: 'switchyard_requests_total', help: 'Requests served, by model group, provider and HTTP status', labelNames: ['model', 'provider', 'status'], registry });
+    this.duration = new AccumulatedHistogram({ name: 'switchyard_request_duration_seconds', help: 'Total request latency', labelNames: ['model', 'provider'], buckets: LATENCY_BUCKETS, registry });
+    this.ttft = new AccumulatedHistogram({ name: 'switchyard_time_to_first_token_seconds', help: 'Time to the first token (streams) or to the response headers', labelNames: ['model', 'provider'], buckets: TTFT_BUCKETS, registry });
+    this.tokens = new AccumulatedCounter({ name: 'switchyard_tokens_total', help: 'Tokens processed, by type (prompt, completion, cached)', labelNames: ['model', 'provider', 'type'], registry });
+    this.cost = new AccumulatedCounter({ name: 'switchyard_cost_usd_total', help: 'Cost of requests in USD (catalog prices)', labelNames: ['model', 'provider'], registry });
+    this.upstreamErrors = new AccumulatedCounter({ name: 'switchyard_upstream_errors_total', help: 'Failed requests by error class', labelNames: ['provider', 'error_class'], registry });
+    this.fallbacks = new AccumulatedCounter({ name: 'switchyard_fallbacks_total', help: 'Requests that needed more than one attempt, by reason', labelNames: ['reason'], registry });
 
     const { health, governance, usageStats, traceStats } = sources;
     if (health) {
@@ -133,37 +147,50 @@ export class GatewayMetrics {
   observe(r: UsageRecord): void {
     const model = r.modelGroup ?? r.requestedModel;
     const provider = r.provider ?? '';
-    const key = `${model}\u0000${provider}\u0000${r.status}`;
-    let c = this.children.get(key);
-    if (!c) {
-      const labels = { model, provider };
-      c = {
-        requests: this.requests.labels({ ...labels, status: String(r.status) }),
-        duration: this.duration.labels(labels),
-        promptTokens: this.tokens.labels({ ...labels, type: 'prompt' }),
-        completionTokens: this.tokens.labels({ ...labels, type: 'completion' }),
-        cachedTokens: this.tokens.labels({ ...labels, type: 'cached' }),
-        cost: this.cost.labels(labels),
+    let s = this.series.get(model)?.get(provider)?.get(r.status);
+    if (!s) {
+      s = {
+        requests: this.requests.series(model, provider, String(r.status)),
+        duration: this.duration.series(model, provider),
+        ttft: this.ttft.series(model, provider),
+        promptTokens: this.tokens.series(model, provider, 'prompt'),
+        completionTokens: this.tokens.series(model, provider, 'completion'),
+        cachedTokens: this.tokens.series(model, provider, 'cached'),
+        cost: this.cost.series(model, provider),
+        upstreamErrors: new Map(),
       };
-      if (this.children.size < 10_000) this.children.set(key, c);
+      if (this.cachedSeries < SERIES_CACHE_MAX) this.cache(model, provider, r.status, s);
     }
-    c.requests.inc();
-    c.duration.observe(r.latencyMs / 1000);
-    if (r.promptTokens > 0) c.promptTokens.inc(r.promptTokens);
-    if (r.completionTokens > 0) c.completionTokens.inc(r.completionTokens);
-    if (r.cachedTokens > 0) c.cachedTokens.inc(r.cachedTokens);
-    if (r.costUsd > 0) c.cost.inc(r.costUsd);
-    if (r.ttftMs !== undefined) {
-      const tkey = `${model}\u0000${provider}`;
-      let t = this.ttftChildren.get(tkey);
-      if (!t) {
-        t = this.ttft.labels({ model, provider });
-        if (this.ttftChildren.size < 10_000) this.ttftChildren.set(tkey, t);
-      }
-      t.observe(r.ttftMs / 1000);
-    }
-    if (r.errorClass !== undefined) this.upstreamErrors.inc({ provider, error_class: r.errorClass });
-    if (r.fallbackReason !== undefined && r.attempts > 1) this.fallbacks.inc({ reason: r.fallbackReason });
+    s.requests.inc(1);
+    s.duration.observe(r.latencyMs / 1000);
+    if (r.promptTokens > 0) s.promptTokens.inc(r.promptTokens);
+    if (r.completionTokens > 0) s.completionTokens.inc(r.completionTokens);
+    if (r.cachedTokens > 0) s.cachedTokens.inc(r.cachedTokens);
+    if (r.costUsd > 0) s.cost.inc(r.costUsd);
+    if (r.ttftMs !== undefined) s.ttft.observe(r.ttftMs / 1000);
+    if (r.errorClass !== undefined) (s.upstreamErrors.get(r.errorClass) ?? this.upstreamErrorSeries(s, provider, r.errorClass)).inc(1);
+    if (r.fallbackReason !== undefined && r.attempts > 1) (this.fallbackSeries.get(r.fallbackReason) ?? this.newFallbackSeries(r.fallbackReason)).inc(1);
+  }
+
+  private upstreamErrorSeries(s: RequestSeries, provider: string, errorClass: string): CounterSeries {
+    const e = this.upstreamErrors.series(provider, errorClass);
+    if (s.upstreamErrors.size < SMALL_CACHE_MAX) s.upstreamErrors.set(errorClass, e);
+    return e;
+  }
+
+  private newFallbackSeries(reason: string): CounterSeries {
+    const f = this.fallbacks.series(reason);
+    if (this.fallbackSeries.size < SMALL_CACHE_MAX) this.fallbackSeries.set(reason, f);
+    return f;
+  }
+
+  private cache(model: string, provider: string, status: number, s: RequestSeries): void {
+    let byProvider = this.series.get(model);
+    if (!byProvider) this.series.set(model, (byProvider = new Map()));
+    let byStatus = byProvider.get(provider);
+    if (!byStatus) byProvider.set(provider, (byStatus = new Map()));
+    byStatus.set(status, s);
+    this.cachedSeries++;
   }
 
   contentType(): string {
