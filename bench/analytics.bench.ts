@@ -16,7 +16,7 @@ import { PostgresAnalyticsStore } from '../src/store/postgres/analytics-store.ts
 import { PostgresUsageSink } from '../src/store/postgres/usage-sink.ts';
 import { migrateUsageSchema } from '../src/store/postgres/usage-schema.ts';
 import { SqliteAnalyticsStore } from '../src/store/sqlite/analytics-store.ts';
-import { openDatabase } from '../src/store/sqlite/database.ts';
+import { openDatabase, openReadDatabase } from '../src/store/sqlite/database.ts';
 import { SqliteUsageSink } from '../src/store/sqlite/usage-sink.ts';
 import type { UsageRecord } from '../src/usage/record.ts';
 
@@ -121,7 +121,10 @@ async function sqlite(dir: string): Promise<{ results: Map<string, { p50: number
     rows[name] = (db.prepare(`SELECT count(*) AS n FROM ${name}`).get() as { n: number }).n;
   }
   process.stdout.write(`  rows: ${JSON.stringify(rows)}\n`);
-  const results = await measure(new SqliteAnalyticsStore(db));
+  // Read as `serve` reads: through the analytics connection.
+  const reader = openReadDatabase(path, db);
+  const results = await measure(new SqliteAnalyticsStore(reader));
+  reader.close();
   await sink.close();
   db.close();
   return { results, writeRate, rows };

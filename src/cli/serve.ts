@@ -16,7 +16,7 @@ import { openPostgresUsage } from '../cluster/usage.ts';
 import { GatewayError } from '../core/errors.ts';
 import { GovernanceConflictError } from '../store/governance/errors.ts';
 import type { GovernanceStore } from '../governance/types.ts';
-import { openDatabase, type SqliteDatabase } from '../store/sqlite/database.ts';
+import { openDatabase, openReadDatabase, type SqliteDatabase } from '../store/sqlite/database.ts';
 import type { UsageSink } from '../usage/record.ts';
 import { SqliteUsageSink } from '../store/sqlite/usage-sink.ts';
 import { openResponseStore } from '../store/responses/open.ts';
@@ -139,6 +139,8 @@ export async function serve(options: ServeOptions): Promise<void> {
   }
   let cluster: Cluster | undefined;
   let db: SqliteDatabase | undefined;
+  /** Where analytics and replay read (SQLite): a second connection with a large page cache. */
+  let reader: SqliteDatabase | undefined;
   let usageSink: UsageSink;
   let governanceStore: GovernanceStore;
   if (postgres && redis) {
@@ -153,6 +155,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     governanceStore = openPostgresGovernanceStore(postgres, schema !== undefined ? { schema } : {});
   } else {
     db = openDatabase(config.storage.sqlite);
+    reader = openReadDatabase(config.storage.sqlite, db);
     const usageConfig = config.usage;
     const sqliteSink = new SqliteUsageSink(db, {
       flushIntervalMs: usageConfig.flush_interval_ms,
@@ -177,7 +180,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   // Analytics and replay read recorded traffic where this process writes it.
   const schema = config.cluster.postgres_schema;
   const pgAnalytics: PostgresAnalytics | undefined = db ? undefined : postgresAnalytics(postgres as string, schema);
-  const analytics = db ? sqliteAnalytics(db) : (pgAnalytics as PostgresAnalytics).analytics;
+  const analytics = reader ? sqliteAnalytics(reader) : (pgAnalytics as PostgresAnalytics).analytics;
   const governance = await GovernanceRuntime.open({
     store: governanceStore,
     config: config.governance,
@@ -190,7 +193,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   const responses = await openResponseStore({ sqlite: db, postgres: config.storage.postgres, env: process.env, logger });
   const redisUrl = config.storage.redis;
   const cacheStore = openCacheStore(config, { db, redis: redisUrl ? () => connectRedis(redisUrl, { connectionName: 'switchyard-cache' }) : undefined });
-  const replaySource = db ? SqliteUsageSource.over(db) : PostgresUsageSource.over((pgAnalytics as PostgresAnalytics).pool);
+  const replaySource = reader ? SqliteUsageSource.over(reader) : PostgresUsageSource.over((pgAnalytics as PostgresAnalytics).pool);
   const replay = new ReplayRunner({ config: () => gateway.config, source: replaySource });
   const adminApi = (): AdminApi => new AdminApi(service, governance.resolver, { replay, analytics, routing: gateway });
   const gateway: Gateway = new Gateway({
@@ -264,6 +267,7 @@ export async function serve(options: ServeOptions): Promise<void> {
       await replaySource.close();
       await pgAnalytics?.close();
       for (const sim of demo?.simulators ?? []) await sim.close();
+      if (reader !== db) reader?.close();
       db?.close();
     } catch (err) {
       logger.error({ err: err instanceof Error ? err.message : String(err) }, 'shutdown did not complete cleanly');

@@ -123,11 +123,25 @@ export function openDatabase(path: string): SqliteDatabase {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
-  // Analytics scans read tens of thousands of rollup rows: keep hot pages in memory (32 MiB cache,
-  // memory-mapped reads) instead of a read syscall per page.
+  // SQLite's default page cache (~2 MB): batched inserts touch only the right edges of the indexes.
+  migrate(db);
+  return db;
+}
+
+/**
+ * The connection analytics and replay read through. Their scans read tens of thousands of rollup
+ * rows, so it keeps hot pages in memory (32 MiB cache, memory-mapped reads) instead of a read syscall
+ * per page. It is not the writer's: under load the writer's cache would fill with inserted pages
+ * only scans need (~30 MB of RSS). WAL lets it read while the writer writes. A `:memory:` database
+ * exists in one connection only, so there it is the writer.
+ */
+export function openReadDatabase(path: string, writer: SqliteDatabase): SqliteDatabase {
+  if (path === ':memory:') return writer;
+  const db = new Database(path, { fileMustExist: true });
+  db.pragma('busy_timeout = 5000');
+  db.pragma('query_only = ON');
   db.pragma('cache_size = -32768');
   db.pragma('mmap_size = 268435456');
-  migrate(db);
   return db;
 }
 
