@@ -91,11 +91,18 @@ interface UnaryResult {
   ttftMs: number;
 }
 
-const TRAILING_ZEROS = /\.?0+$/;
-
+/** USD with up to 10 decimals and no trailing zeros (`0.0000615`, `12`). */
 export function formatCost(cost: number): string {
-  return cost === 0 ? '0' : cost.toFixed(10).replace(TRAILING_ZEROS, '');
+  if (cost === 0) return '0';
+  const fixed = cost.toFixed(10);
+  let end = fixed.length;
+  while (fixed.charCodeAt(end - 1) === ZERO) end--;
+  if (fixed.charCodeAt(end - 1) === DOT) end--;
+  return fixed.slice(0, end);
 }
+
+const ZERO = 48;
+const DOT = 46;
 
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
