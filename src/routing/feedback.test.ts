@@ -18,6 +18,20 @@ describe('taskCluster', () => {
 });
 
 describe('FeedbackBook', () => {
+  it('gives back each remembered outcome exactly, the latest one for an id remembered twice', () => {
+    const book = new FeedbackBook(3);
+    book.remember('a', { cluster: 'math', model: 'm1', tier: 'economy', keyId: 'k1' });
+    book.remember('b', { cluster: 'writing', model: 'm2', tier: 'premium' });
+    book.remember('a', { cluster: 'code', model: 'm3', keyId: 'k2' });
+    expect(book.lookup('a')).toStrictEqual({ cluster: 'code', model: 'm3', keyId: 'k2' });
+    expect(book.lookup('b')).toStrictEqual({ cluster: 'writing', model: 'm2', tier: 'premium' });
+    book.remember('c', { cluster: 'chat', model: 'm4', tier: 'standard' });
+    book.remember('d', { cluster: 'choice', model: 'm5' });
+    expect(book.lookup('a')).toBeUndefined();
+    expect(book.lookup('d')).toStrictEqual({ cluster: 'choice', model: 'm5' });
+    expect(book.lookup('c')).toStrictEqual({ cluster: 'chat', model: 'm4', tier: 'standard' });
+  });
+
   it('finds recent requests, forgetting the oldest beyond its bound', () => {
     const book = new FeedbackBook(2);
     book.remember('a', { cluster: 'chat', model: 'm' });

@@ -80,20 +80,29 @@ export interface FeedbackBookOptions {
   onError?: (error: Error) => void;
 }
 
-const CLUSTERS: ReadonlySet<string> = new Set<TaskCluster>(['code', 'math', 'choice', 'extraction', 'translation', 'writing', 'chat']);
+const CLUSTER_LIST: readonly TaskCluster[] = ['code', 'math', 'choice', 'extraction', 'translation', 'writing', 'chat'];
+const CLUSTERS: ReadonlySet<string> = new Set<string>(CLUSTER_LIST);
+/** Index 0: no tier (not auto-routed). */
+const TIER_LIST: ReadonlyArray<QualityTier | undefined> = [undefined, 'economy', 'standard', 'premium'];
 
 /**
  * Remembers recent auto-routed requests (bounded) so feedback can find them, and aggregates the
  * outcomes per cluster and model, and per cluster for the cheaper tiers.
  */
 export class FeedbackBook {
-  private readonly recent = new Map<string, RoutedOutcome>();
   /**
-   * Request ids in the order they were first remembered. The oldest is found here, not with
-   * `recent.keys().next()`: V8 leaves deleted slots at the front of a Map, so that call scanned
-   * tens of thousands of them per request once the book was full (~25 µs per request).
+   * Remembered requests live in slots of a ring: the slot of each request id, and per slot its id
+   * and outcome spread over arrays, so remembering a request allocates no object (~45 bytes per
+   * request held instead of ~100). The oldest id is the one in the next slot, never found with
+   * `keys().next()`: V8 leaves deleted slots at the front of a Map, so that call scanned tens of
+   * thousands of them per request once the book was full (~25 µs per request).
    */
-  private readonly order: Array<string | undefined> = [];
+  private readonly slots = new Map<string, number>();
+  private readonly ids: Array<string | undefined>;
+  private readonly models: string[];
+  private readonly keyIds: Array<string | undefined>;
+  /** Cluster index × 4 + tier index. */
+  private readonly codes: Uint8Array;
   private next = 0;
   private readonly byModel = new Map<string, Tally>();
   private readonly cheapByCluster = new Map<TaskCluster, Tally>();
@@ -111,6 +120,10 @@ export class FeedbackBook {
     this.store = options.store;
     this.flushIntervalMs = options.flushIntervalMs ?? 1000;
     this.onError = options.onError ?? (() => {});
+    this.ids = new Array<string | undefined>(maxRecent);
+    this.models = new Array<string>(maxRecent);
+    this.keyIds = new Array<string | undefined>(maxRecent);
+    this.codes = new Uint8Array(maxRecent);
     for (const a of this.store?.load() ?? []) {
       if (!CLUSTERS.has(a.cluster) || !(a.n > 0)) continue;
       const tally = { n: a.n, success: Math.min(a.n, Math.max(0, a.success)) };
@@ -121,17 +134,30 @@ export class FeedbackBook {
 
   /** Called for every routed request; the oldest are forgotten first. */
   remember(requestId: string, outcome: RoutedOutcome): void {
-    if (!this.recent.has(requestId)) {
-      const oldest = this.order[this.next];
-      if (oldest !== undefined) this.recent.delete(oldest);
-      this.order[this.next] = requestId;
+    let slot = this.slots.get(requestId);
+    if (slot === undefined) {
+      slot = this.next;
+      const oldest = this.ids[slot];
+      if (oldest !== undefined) this.slots.delete(oldest);
+      this.ids[slot] = requestId;
+      this.slots.set(requestId, slot);
       this.next = (this.next + 1) % this.maxRecent;
     }
-    this.recent.set(requestId, outcome);
+    this.models[slot] = outcome.model;
+    this.keyIds[slot] = outcome.keyId;
+    this.codes[slot] = CLUSTER_LIST.indexOf(outcome.cluster) * 4 + TIER_LIST.indexOf(outcome.tier);
   }
 
   lookup(requestId: string): RoutedOutcome | undefined {
-    return this.recent.get(requestId);
+    const slot = this.slots.get(requestId);
+    if (slot === undefined) return undefined;
+    const code = this.codes[slot];
+    const outcome: RoutedOutcome = { cluster: CLUSTER_LIST[code >> 2], model: this.models[slot] };
+    const tier = TIER_LIST[code & 3];
+    if (tier !== undefined) outcome.tier = tier;
+    const keyId = this.keyIds[slot];
+    if (keyId !== undefined) outcome.keyId = keyId;
+    return outcome;
   }
 
   /** Records a score in [0, 1] (thumbs up = 1, down = 0); ≥ 0.5 counts as a success. */
