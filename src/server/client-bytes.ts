@@ -33,8 +33,7 @@ function keyCount(body: Record<string, unknown>): number {
 /** The client's bytes and what they parsed to, when they could be forwarded; else undefined. */
 export function clientBytes(bytes: Buffer, parsed: Record<string, unknown>): ClientBytes | undefined {
   if (bytes.indexOf(UNICODE_ESCAPE) !== -1) return undefined;
-  const model = bytes.indexOf(MODEL);
-  if (model === -1 || bytes.indexOf(MODEL, model + MODEL.length) !== -1) return undefined;
+  if (occursMoreThanOnce(bytes, MODEL)) return undefined;
   // A key absent from the parsed body appears nowhere as a key in the bytes: only present ones can repeat.
   if (parsed.stream !== undefined && occursMoreThanOnce(bytes, STREAM)) return undefined;
   if (parsed.stream_options !== undefined && (occursMoreThanOnce(bytes, STREAM_OPTIONS) || occursMoreThanOnce(bytes, INCLUDE_USAGE))) return undefined;
