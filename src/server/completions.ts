@@ -116,8 +116,9 @@ export class CompletionService {
   private async route(ctx: RoutingContext, principal: Principal, req: IncomingMessage, dialect: IngressDialect, prepared?: PreparedBody): Promise<Routed> {
     const raw = prepared ? { length: prepared.bytes } : await readBody(req, Math.floor(ctx.config.server.body_limit_mb * 1024 * 1024));
     const body = prepared ? prepared.body : (parseJsonBody(raw as Buffer) as Record<string, unknown>);
-    const bytes = prepared ? undefined : clientBytes(raw as Buffer, body);
     const chatReq = dialect.parseChat(body);
+    // After validation (the body is an object with a model), before any gateway-only field is taken out.
+    const bytes = prepared ? undefined : clientBytes(raw as Buffer, body);
     const options = takeRouteOptions(body, chatReq, { strategy: header(req, 'x-switchyard-strategy'), session: header(req, 'x-switchyard-session-id') });
     const keyStrategy = principal.kind === 'key' ? principal.defaultStrategy : undefined;
     if (isAutoModel(chatReq.model) && !ctx.registry.resolve(chatReq.model)) return this.routeAuto(ctx, principal, body, chatReq, options, raw.length, keyStrategy);
