@@ -1,5 +1,6 @@
 // The gateway: one node:http server, a routing snapshot swapped atomically on reload, pooled
 // upstream connections, and live deployment health that survives reloads.
+import { GatewayResponse } from './gateway-response.ts';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -130,6 +131,7 @@ export class Gateway {
         headersTimeout,
         requestTimeout: Math.max(headersTimeout, limits.client_body_timeout_ms),
         connectionsCheckingInterval: Math.min(1000, Math.ceil(headersTimeout / 2)),
+        ServerResponse: GatewayResponse,
       },
       (req, res) => {
         void this.handle(req, res);
@@ -209,7 +211,7 @@ export class Gateway {
       ts: now,
       dialect: path === '/v1/messages' ? anthropicDialect : openaiDialect,
     };
-    res.setHeader('x-switchyard-request-id', state.requestId);
+    (res as GatewayResponse).requestId = state.requestId;
     if (this.closing) res.setHeader('connection', 'close');
     this.inFlight++;
     try {

@@ -10,6 +10,7 @@ import type { PassthroughStreamObserver, StreamDecoder } from '../providers/type
 import type { AbortLike, UpstreamPools } from '../providers/upstream.ts';
 import { FirstTokenDeadline } from '../providers/deadline.ts';
 import type { Attempt } from '../routing/executor.ts';
+import { takeRequestId } from './gateway-response.ts';
 
 /** Turns upstream bytes into client bytes, one way or the other. */
 interface StreamPump {
@@ -196,13 +197,12 @@ export interface RelayOutcome {
 /** Commits to the primed attempt: headers, held-back bytes, then the rest of the stream. */
 export async function relayPrimed(primed: PrimedStream, res: ServerResponse, headers: Record<string, string>, errorEvent: (err: GatewayError) => string): Promise<RelayOutcome> {
   const { pump, iterator, attempt } = primed;
-  res.writeHead(200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache',
-    'x-accel-buffering': 'no',
-    trailer: 'x-switchyard-cost-usd',
-    ...headers,
-  });
+  headers['content-type'] = 'text/event-stream; charset=utf-8';
+  headers['cache-control'] = 'no-cache';
+  headers['x-accel-buffering'] = 'no';
+  headers.trailer = 'x-switchyard-cost-usd';
+  takeRequestId(res, headers);
+  res.writeHead(200, headers);
   try {
     for (const part of primed.pending) await write(res, part);
     if (primed.tail === undefined) {
