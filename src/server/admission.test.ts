@@ -37,4 +37,38 @@ describe('reservedPromptTokens', () => {
     expect(reservedPromptTokens(req)).toBeGreaterThanOrEqual(85);
     expect(reservedPromptTokens(req)).toBeLessThan(110);
   });
+
+  it('counts words and punctuation exactly as the straightforward per-character rule does', () => {
+    // The rule the class-table loop implements, written the obvious way.
+    const reference = (text: string): number => {
+      let words = 0;
+      let symbols = 0;
+      let inWord = false;
+      for (const ch of text.split('')) {
+        const c = ch.charCodeAt(0);
+        if (/[0-9A-Za-z]/.test(ch)) {
+          if (!inWord) words++;
+          inWord = true;
+        } else {
+          inWord = false;
+          if (c > 32 && c < 127) symbols++;
+        }
+      }
+      return Math.max(text.length / 4, words + 0.8 * symbols) + (Buffer.byteLength(text, 'utf8') - text.length) / 2;
+    };
+    const alphabet = ['a', 'Z', '0', '9', ' ', '\n', '\t', '.', '{', '~', '\u007f', 'é', '日', '😀', '_', '-', '/', '@', '`', '['];
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const base = reservedPromptTokens({ model: 'm', messages: [{ role: 'user', content: '' }] });
+    for (let i = 0; i < 2000; i++) {
+      let text = '';
+      const length = random(80);
+      for (let j = 0; j < length; j++) text += alphabet[random(alphabet.length)];
+      const expected = Math.ceil(base + reference(text));
+      expect(reservedPromptTokens({ model: 'm', messages: [{ role: 'user', content: text }] }), JSON.stringify(text)).toBe(expected);
+    }
+  });
 });

@@ -56,6 +56,11 @@ export function deploymentFilter(principal: Principal, requested: string, group:
     });
 }
 
+/** Per ASCII character: 1 letter or digit, 2 other printable (most punctuation), 0 space or control. */
+const CHAR_CLASS = new Uint8Array(128).map((_, c) =>
+  (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) ? 1 : c > 32 && c < 127 ? 2 : 0,
+);
+
 /**
  * A text's tokens without the tokenizer: the larger of 4 characters per token and one per word plus
  * most punctuation (code and markup tokenize near 2.5 characters per token); UTF-8 bytes beyond one
@@ -64,17 +69,14 @@ export function deploymentFilter(principal: Principal, requested: string, group:
 function textTokens(text: string): number {
   let words = 0;
   let symbols = 0;
-  let inWord = false;
+  let previous = 0;
+  // Branch-free counting over a class table: a word starts at a letter or digit after anything else.
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    const alnum = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
-    if (alnum) {
-      if (!inWord) words++;
-      inWord = true;
-    } else {
-      inWord = false;
-      if (c > 32 && c < 127) symbols++;
-    }
+    const k = c < 128 ? CHAR_CLASS[c] : 0;
+    words += k & ~previous & 1;
+    symbols += k >> 1;
+    previous = k;
   }
   return Math.max(text.length / 4, words + 0.8 * symbols) + (Buffer.byteLength(text, 'utf8') - text.length) / 2;
 }

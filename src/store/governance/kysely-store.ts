@@ -325,14 +325,22 @@ function expectUpdated(result: UpdateResult | undefined, entity: string, id: str
 function sumSpend(
   entries: ReadonlyArray<{ budgetId: string; periodStart: number; deltaUsd: number }>,
 ): Array<{ budget_id: string; period_start: number; spent_usd: number; alerted_threshold: number }> {
-  const sums = new Map<string, { budget_id: string; period_start: number; spent_usd: number; alerted_threshold: number }>();
+  type Row = { budget_id: string; period_start: number; spent_usd: number; alerted_threshold: number };
+  // Budget id, then period start: exact keys, and no key string built per entry (a batch holds one entry per settled request and budget).
+  const sums = new Map<string, Map<number, Row>>();
+  const out: Row[] = [];
   for (const { budgetId, periodStart, deltaUsd } of entries) {
-    const key = JSON.stringify([budgetId, periodStart]);
-    const row = sums.get(key);
+    let periods = sums.get(budgetId);
+    if (!periods) sums.set(budgetId, (periods = new Map()));
+    const row = periods.get(periodStart);
     if (row) row.spent_usd += deltaUsd;
-    else sums.set(key, { budget_id: budgetId, period_start: periodStart, spent_usd: deltaUsd, alerted_threshold: 0 });
+    else {
+      const added = { budget_id: budgetId, period_start: periodStart, spent_usd: deltaUsd, alerted_threshold: 0 };
+      periods.set(periodStart, added);
+      out.push(added);
+    }
   }
-  return [...sums.values()].sort(
+  return out.sort(
     (a, b) => compareStrings(a.budget_id, b.budget_id) || a.period_start - b.period_start,
   );
 }
