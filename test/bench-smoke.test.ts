@@ -59,6 +59,11 @@ describe.skipIf(!hasWrk)('gateway benchmark, smoke run', () => {
     expect(result.usage.dropped).toBe(0);
     expect(result.usage.recorded).toBeGreaterThanOrEqual(result.usage.served);
     expect(result.targets.map((t: { target: string }) => t.target)).toContain('gateway CPU per non-streaming request');
+    // Each timing and memory target also reports what the null proxy alone measures against it.
+    const floors = Object.fromEntries(result.targets.map((t: { target: string; floor?: number }) => [t.target, t.floor]));
+    expect(floors['gateway CPU per non-streaming request']).toBeGreaterThan(0);
+    expect(floors['peak RSS under load']).toBeGreaterThan(0);
+    expect(floors['added latency unloaded p50']).toBe(result.unloaded.added['null-proxy'].p50Ms);
     expect(readFileSync(join(dir, 'gateway-smoke.md'), 'utf8')).toContain('| switchyard |');
   });
 });
