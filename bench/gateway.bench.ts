@@ -412,7 +412,6 @@ function report({ cells, unloaded, usage, rssAfterCellsMb }: Report): void {
       });
     }
   }
-  const sy = (payload: Payload, c: number) => find(payload, c, 'switchyard');
   const maxCpu = (payload: Payload, target: Target = 'switchyard') => Math.max(...CONNECTIONS.map((c) => find(payload, c, target)?.cpuMsPerReq ?? 0));
   const rps50 = (payload: Payload) => ratios.find((r) => r.payload === payload && r.connections === (CONNECTIONS.includes(50) ? 50 : CONNECTIONS[0]))?.rps ?? 0;
   const peakRss = (target: Target = 'switchyard') => Math.max(...cells.filter((c) => c.target === target).map((c) => c.peakRssMb ?? 0));

@@ -1,7 +1,7 @@
 // The gateway's ServerResponse: it carries the request id until the head is written, so the id goes
 // out in the same headers object as everything else. A header set early with `setHeader` would put
 // every response on node:http's slow path, which re-validates and copies each header `writeHead`
-// is given (~1.5 % of a plain request's CPU).
+// is given (~1–1.5 % of a plain request's CPU).
 import { ServerResponse, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
 
 export const REQUEST_ID_HEADER = 'x-switchyard-request-id';

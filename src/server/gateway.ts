@@ -1,6 +1,5 @@
 // The gateway: one node:http server, a routing snapshot swapped atomically on reload, pooled
 // upstream connections, and live deployment health that survives reloads.
-import { GatewayResponse } from './gateway-response.ts';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -20,6 +19,7 @@ import { PrincipalResolver, type Principal } from '../governance/principal.ts';
 import type { GovernanceRuntime } from '../governance/runtime.ts';
 import { modelAllowed } from './admission.ts';
 import { presentedKey } from './auth.ts';
+import { GatewayResponse } from './gateway-response.ts';
 import { CompletionService, type RequestState } from './completions.ts';
 import { parseJsonBody, readBody, sendJson } from './http.ts';
 import { newRequestId } from './request-id.ts';
