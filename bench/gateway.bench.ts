@@ -20,6 +20,10 @@ const SMOKE = process.argv.includes('--smoke');
 const DURATION = Number(process.env.BENCH_DURATION ?? (SMOKE ? 1 : 8));
 const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? (SMOKE ? '10' : '50,200')).split(',').map(Number);
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? (SMOKE ? 30 : 1000));
+/** Repeated non-streaming runs at the highest connection count, RSS read after each: does memory hold? */
+const REPEATS = Number(process.env.BENCH_REPEATS ?? (SMOKE ? 2 : 6));
+/** The repeated runs' second half may average this much more RSS than their first and still count as held. */
+const RSS_GROWTH_TOLERANCE = 0.05;
 const ROOT = new URL('..', import.meta.url).pathname;
 const RESULTS = process.env.BENCH_RESULTS_DIR ?? (SMOKE ? mkdtempSync(join(tmpdir(), 'switchyard-bench-smoke-')) : join(ROOT, 'bench/results'));
 const NAME = SMOKE ? 'gateway-smoke' : 'gateway-latest';
@@ -300,9 +304,15 @@ async function main(): Promise<void> {
 
     const unloaded = await sequentialRuns(procs.origins, { 'null-proxy': procs.nullProxy.pid!, switchyard: procs.gateway.pid! });
     served += unloaded.requestsPerTarget;
+    const repeatedRssMb: number[] = [];
+    for (let i = 0; i < REPEATS; i++) {
+      const result = await wrk(`${procs.origins.switchyard}/v1/chat/completions`, bodyFile, Math.max(...CONNECTIONS), DURATION);
+      served += result.requests - result.non2xx;
+      repeatedRssMb.push(round(statusKb(procs.gateway.pid!, 'VmRSS') / 1024, 1));
+    }
     await stopped(procs.gateway);
     const usage = countUsage(procs.db, served);
-    report({ cells, unloaded, usage, rssAfterCellsMb: rssAfter });
+    report({ cells, unloaded, usage, rssAfterCellsMb: rssAfter, repeatedRssMb });
   } finally {
     await Promise.all([stopped(procs.gateway), stopped(procs.nullProxy), stopped(procs.sim)]);
   }
@@ -393,9 +403,11 @@ interface Report {
   unloaded: Unloaded;
   usage: UsageCount;
   rssAfterCellsMb: Record<string, number[]>;
+  /** Switchyard's RSS after each of the repeated non-streaming runs that follow everything else. */
+  repeatedRssMb: number[];
 }
 
-function report({ cells, unloaded, usage, rssAfterCellsMb }: Report): void {
+function report({ cells, unloaded, usage, rssAfterCellsMb, repeatedRssMb }: Report): void {
   const date = new Date().toISOString();
   const find = (payload: Payload, connections: number, target: Target) => cells.find((c) => c.payload === payload && c.connections === connections && c.target === target);
   const ratios: Array<{ payload: Payload; connections: number; rps: number; cpuPerReq: number }> = [];
@@ -417,6 +429,11 @@ function report({ cells, unloaded, usage, rssAfterCellsMb }: Report): void {
   const peakRss = (target: Target = 'switchyard') => Math.max(...cells.filter((c) => c.target === target).map((c) => c.peakRssMb ?? 0));
   const rssSeries = rssAfterCellsMb.switchyard;
   const { switchyard: added, 'null-proxy': nullAdded } = unloaded.added;
+  // The repeated runs come after every cell, when the bounded memories are full: mean RSS of their second
+  // half over their first (means, because a single reading moves with where the GC happened to be).
+  const half = Math.floor(repeatedRssMb.length / 2);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const rssGrowth = half >= 1 ? round(mean(repeatedRssMb.slice(-half)) / mean(repeatedRssMb.slice(0, half)) - 1, 3) : 0;
   // `floor`: what the null proxy alone measures against the same target in this run. A target below it
   // is out of reach of any gateway on Node's HTTP stack on this machine.
   const targets = [
@@ -428,6 +445,7 @@ function report({ cells, unloaded, usage, rssAfterCellsMb }: Report): void {
     { target: 'added latency unloaded p99', goal: '≤ 1 ms', value: added.p99Ms, floor: nullAdded.p99Ms, pass: added.p99Ms <= 1 },
     { target: 'added stream TTFB unloaded p50', goal: '≤ 0.3 ms', value: added.streamTtfbP50Ms, floor: nullAdded.streamTtfbP50Ms, pass: added.streamTtfbP50Ms <= 0.3 },
     { target: 'peak RSS under load', goal: '≤ 150 MB', value: peakRss(), floor: peakRss('null-proxy'), pass: peakRss() <= 150 },
+    { target: 'RSS growth across repeated runs (second half over first)', goal: `≤ ${RSS_GROWTH_TOLERANCE * 100} %`, value: rssGrowth, floor: undefined, pass: rssGrowth <= RSS_GROWTH_TOLERANCE },
     { target: 'usage records dropped', goal: '0', value: usage.dropped, floor: undefined, pass: usage.dropped === 0 },
   ];
   const machine = { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, pinned: PIN };
@@ -462,7 +480,7 @@ function report({ cells, unloaded, usage, rssAfterCellsMb }: Report): void {
       `50-chunk stream ${unloaded.cpuMsPerReq.switchyard.streaming} ms (null proxy ${unloaded.cpuMsPerReq['null-proxy'].streaming} ms).`,
     '',
     `Usage records: ${usage.recorded} successful rows for ${usage.served} successful requests served (${usage.recordedTotal} rows in all; dropped: ${usage.dropped}).`,
-    `Switchyard RSS after each cell (MB): ${rssSeries.join(', ')}.`,
+    `Switchyard RSS after each cell (MB): ${rssSeries.join(', ')}; after each of ${repeatedRssMb.length} repeated non-streaming runs at ${Math.max(...CONNECTIONS)} connections: ${repeatedRssMb.join(', ')}.`,
     '',
     '| target | goal | measured | met | null proxy alone (floor) |',
     '|---|---|---|---|---|',
@@ -474,7 +492,7 @@ function report({ cells, unloaded, usage, rssAfterCellsMb }: Report): void {
   writeFileSync(join(RESULTS, `${NAME}.md`), markdown);
   writeFileSync(
     join(RESULTS, `${NAME}.json`),
-    `${JSON.stringify({ date, smoke: SMOKE, machine, durationS: DURATION, connections: CONNECTIONS, cells, ratios, unloaded, usage, rssAfterCellsMb, targets }, null, 2)}\n`,
+    `${JSON.stringify({ date, smoke: SMOKE, machine, durationS: DURATION, connections: CONNECTIONS, cells, ratios, unloaded, usage, rssAfterCellsMb, repeatedRssMb, targets }, null, 2)}\n`,
   );
   process.stdout.write(`results: ${join(RESULTS, `${NAME}.json`)}\n`);
 }

@@ -64,6 +64,10 @@ describe.skipIf(!hasWrk)('gateway benchmark, smoke run', () => {
     expect(floors['gateway CPU per non-streaming request']).toBeGreaterThan(0);
     expect(floors['peak RSS under load']).toBeGreaterThan(0);
     expect(floors['added latency unloaded p50']).toBe(result.unloaded.added['null-proxy'].p50Ms);
+    // Repeated runs after the cells: an RSS reading for each, and a growth verdict.
+    expect(result.repeatedRssMb).toHaveLength(2);
+    for (const mb of result.repeatedRssMb) expect(mb).toBeGreaterThan(0);
+    expect(result.targets.map((t: { target: string }) => t.target)).toContain('RSS growth across repeated runs (second half over first)');
     expect(readFileSync(join(dir, 'gateway-smoke.md'), 'utf8')).toContain('| switchyard |');
   });
 });
