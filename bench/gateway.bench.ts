@@ -8,13 +8,13 @@
 //
 //   npm run bench:gateway            full run (8 s per cell, 50 and 200 connections)
 //   … bench/gateway.bench.ts --smoke a few seconds, for CI: checks the machinery, asserts nothing
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Client } from 'undici';
+import { BODY, child, cpuMs, freePort, GATEWAY_CORE, gatewayConfig, KEY, LOAD_CORE, PIN, resetPeakRss, ROOT, statusKb, STREAM_BODY, waitFor, wrk } from './harness.ts';
 
 const SMOKE = process.argv.includes('--smoke');
 const DURATION = Number(process.env.BENCH_DURATION ?? (SMOKE ? 1 : 8));
@@ -24,14 +24,8 @@ const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? (SMOKE ? 30 : 1000));
 const REPEATS = Number(process.env.BENCH_REPEATS ?? (SMOKE ? 2 : 6));
 /** The repeated runs' second half may average this much more RSS than their first and still count as held. */
 const RSS_GROWTH_TOLERANCE = 0.05;
-const ROOT = new URL('..', import.meta.url).pathname;
 const RESULTS = process.env.BENCH_RESULTS_DIR ?? (SMOKE ? mkdtempSync(join(tmpdir(), 'switchyard-bench-smoke-')) : join(ROOT, 'bench/results'));
 const NAME = SMOKE ? 'gateway-smoke' : 'gateway-latest';
-const KEY = 'sk-sy-bench-virtual-key-0123456789';
-const MASTER = 'sk-sy-bench-master-0123456789';
-const PIN = existsSync('/usr/bin/taskset') && cpus().length >= 2 && process.env.BENCH_PIN !== '0';
-const GATEWAY_CORE = '0';
-const LOAD_CORE = '1';
 
 type Target = 'direct' | 'null-proxy' | 'switchyard';
 type Payload = 'non-streaming' | 'streaming';
@@ -55,102 +49,6 @@ export interface Cell {
   /** The proxy process (gateway or null proxy): CPU ms per request served, peak RSS. */
   cpuMsPerReq?: number;
   peakRssMb?: number;
-}
-
-// A ~1 KB request. The simulator writes 230 tokens unless max_tokens caps it: the plain request
-// (max_tokens 256) gets a ~1.75 KB body, the streamed one (max_tokens 50) 50 content chunks, a
-// finish chunk and a usage chunk.
-const BODY = JSON.stringify({
-  model: 'gpt-4o-mini',
-  max_tokens: 256,
-  messages: [
-    { role: 'system', content: 'You are a helpful assistant that answers concisely and accurately. '.repeat(4) },
-    { role: 'user', content: 'Summarise the following text in two sentences. '.repeat(12) },
-  ],
-});
-const STREAM_BODY = JSON.stringify({ ...JSON.parse(BODY), max_tokens: 50, stream: true, stream_options: { include_usage: true } });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function pinned(core: string, args: string[]): [string, string[]] {
-  return PIN ? ['taskset', ['-c', core, process.execPath, ...args]] : [process.execPath, args];
-}
-
-function child(core: string, args: string[]): ChildProcess {
-  const [cmd, argv] = pinned(core, args);
-  const proc = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NODE_ENV: 'production' } });
-  return proc;
-}
-
-async function waitFor(url: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    try {
-      const res = await fetch(url);
-      await res.arrayBuffer();
-      if (res.status < 500) return;
-    } catch {
-      /* not up yet */
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${url} did not come up`);
-}
-
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-
-/** utime + stime of a process (all its threads), in ms. */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
-}
-
-function statusKb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
-  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) : 0;
-}
-
-/** Resets the peak-RSS mark so each cell reports its own peak. */
-function resetPeakRss(pid: number): void {
-  try {
-    writeFileSync(`/proc/${pid}/clear_refs`, '5');
-  } catch {
-    /* not permitted here: the peak then covers the run so far */
-  }
-}
-
-interface WrkResult {
-  requests: number;
-  duration_us: number;
-  errors: number;
-  non2xx: number;
-  p50_us: number;
-  p90_us: number;
-  p99_us: number;
-}
-
-function wrk(url: string, bodyFile: string, connections: number, seconds: number): Promise<WrkResult> {
-  const [cmd, argv] = PIN
-    ? ['taskset', ['-c', LOAD_CORE, 'wrk', '-t1', `-c${connections}`, `-d${seconds}s`, '-s', join(ROOT, 'bench/wrk-post.lua'), url]]
-    : ['wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '-s', join(ROOT, 'bench/wrk-post.lua'), url]];
-  return new Promise((resolve, reject) => {
-    const proc = spawn(cmd, argv, { env: { ...process.env, BENCH_BODY_FILE: bodyFile, BENCH_KEY: KEY } });
-    let out = '';
-    proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    proc.on('error', reject);
-    proc.on('exit', () => {
-      const line = out.split('\n').find((l) => l.startsWith('WRK_JSON '));
-      if (!line) reject(new Error(`wrk printed no result:\n${out}`));
-      else resolve(JSON.parse(line.slice('WRK_JSON '.length)) as WrkResult);
-    });
-  });
 }
 
 interface Timing {
@@ -199,17 +97,7 @@ async function start(dir: string): Promise<Procs> {
   const [simPort, nullPort, gwPort] = [await freePort(), await freePort(), await freePort()];
   const db = join(dir, 'bench.db');
   const config = join(dir, 'bench.yaml');
-  const huge = '{ rpm: 100000000, tpm: 1000000000000, max_concurrency: 100000 }';
-  writeFileSync(
-    config,
-    `server: { master_key: ${MASTER}, port: ${gwPort}, host: 127.0.0.1 }
-storage: { sqlite: ${db} }
-providers: [ { name: sim, type: openai, base_url: "http://127.0.0.1:${simPort}/v1", api_key: k } ]
-models: [ { name: gpt-4o-mini, deployments: [ { provider: sim, model: gpt-4o-mini } ] } ]
-teams: [ { name: bench, budget: { max_usd: 1000000000, period: monthly }, limits: ${huge} } ]
-keys: [ { name: bench, team: bench, key: ${KEY}, budget: { max_usd: 1000000000, period: monthly }, limits: ${huge} } ]
-`,
-  );
+  writeFileSync(config, gatewayConfig({ port: gwPort, db, simPort }));
   const sim = child(LOAD_CORE, [join(ROOT, 'bin/switchyard.js'), 'simulate', '--format', 'openai', '--port', String(simPort), '--output-tokens', '230']);
   const nullProxy = child(GATEWAY_CORE, [join(ROOT, 'bin/run-ts.js'), join(ROOT, 'bench/null-proxy.ts'), String(nullPort), `http://127.0.0.1:${simPort}`]);
   const gateway = child(GATEWAY_CORE, [join(ROOT, 'bin/switchyard.js'), 'serve', '--config', config]);
