@@ -61,8 +61,9 @@ export function child(core: string, args: string[]): ChildProcess {
   return proc;
 }
 
-export async function waitFor(url: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
+/** Polls until `url` answers below 500; `attempts` × 50 ms at most (a gateway under valgrind starts slowly). */
+export async function waitFor(url: string, attempts = 300): Promise<void> {
+  for (let i = 0; i < attempts; i++) {
     try {
       const res = await fetch(url);
       await res.arrayBuffer();
