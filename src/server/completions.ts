@@ -281,21 +281,18 @@ export class CompletionService {
         record.status = outcome.clientAbandoned ? 499 : outcome.error.status;
       }
       const cost = deploymentCost(deployment, usage);
-      const journaled = this.deps.usage.journaled === true;
-      if (journaled) this.finish(record, state, executor.attempts, deployment, usage, routed);
-      try {
-        if (governance) await settle(governance, admitted, cost, usage.total_tokens, Date.now());
-        const held = state.dialect.finalize && !outcome.error && !outcome.clientAbandoned ? await state.dialect.finalize() : '';
-        if (held && !res.destroyed) res.write(held);
-        if (journaled) await this.durable();
-        if (!res.destroyed) {
-          res.addTrailers({ 'x-switchyard-cost-usd': formatCost(cost) });
-          res.end();
-        }
-      } finally {
-        // Recorded in the tick that wrote the last bytes: before any other request runs.
-        if (!journaled) this.finish(record, state, executor.attempts, deployment, usage, routed);
-      }
+      await this.respondThenRecord(
+        () => this.finish(record, state, executor.attempts, deployment, usage, routed),
+        async () => {
+          if (governance) await settle(governance, admitted, cost, usage.total_tokens, Date.now());
+          const held = state.dialect.finalize && !outcome.error && !outcome.clientAbandoned ? await state.dialect.finalize() : '';
+          if (held && !res.destroyed) res.write(held);
+          if (!res.destroyed) {
+            res.addTrailers({ 'x-switchyard-cost-usd': formatCost(cost) });
+            res.end();
+          }
+        },
+      );
       return;
     }
 
@@ -329,18 +326,13 @@ export class CompletionService {
     const cost = deploymentCost(deployment, usage);
     if (governance) await settle(governance, admitted, cost, usage.total_tokens, now);
     cacheTicket?.store(value.completion.usage ? value.completion : { ...value.completion, usage }, deployment);
-    const journaled = this.deps.usage.journaled === true;
-    if (journaled) {
-      this.finish(record, state, executor.attempts, deployment, usage, routed);
-      await this.durable();
-    }
-    try {
-      if (state.dialect.finalize) await state.dialect.finalize();
-      sendJson(res, 200, text, this.headers(deployment, executor.attempts, plan, cost, extraHeaders));
-    } finally {
-      // Recorded in the tick that wrote the response: before any other request runs.
-      if (!journaled) this.finish(record, state, executor.attempts, deployment, usage, routed);
-    }
+    await this.respondThenRecord(
+      () => this.finish(record, state, executor.attempts, deployment, usage, routed),
+      async () => {
+        if (state.dialect.finalize) await state.dialect.finalize();
+        sendJson(res, 200, text, this.headers(deployment, executor.attempts, plan, cost, extraHeaders));
+      },
+    );
   }
 
   private async unaryChat(ctx: RoutingContext, attempt: Attempt, dialect: IngressDialect, routed: Routed, bytes: Buffer | undefined): Promise<UnaryResult> {
@@ -474,13 +466,31 @@ export class CompletionService {
     this.deps.usage.record(record);
   }
 
+  /**
+   * Runs `respond` (which writes the response's last bytes) and `record` (the usage record, metrics and
+   * feedback book). A journaled sink (multi-replica) gets the record first and it is made durable
+   * before the last bytes, so an acknowledged response survives a crash. Any other sink gets it right
+   * after them, before any other request runs: the client does not wait for the recording.
+   */
+  private async respondThenRecord(record: () => void, respond: () => Promise<void>): Promise<void> {
+    if (this.deps.usage.journaled === true) {
+      record();
+      await this.durable();
+      return respond();
+    }
+    try {
+      await respond();
+    } finally {
+      record();
+    }
+  }
+
   /** A completed response is acknowledged only once its usage record would survive a crash (multi-replica journal). */
   private async durable(): Promise<void> {
     const pending = this.deps.usage.durable?.();
     if (pending) await pending;
   }
 
-  /** Records a request that failed before any response was committed, and releases what it held. */
   /** A request governance refused before any attempt: no deployment, no cost, nothing to settle. */
   private refused(record: UsageRecord, state: RequestState, err: unknown): void {
     const error = asGatewayError(err);
@@ -489,6 +499,7 @@ export class CompletionService {
     this.finish(record, state, [], undefined, undefined);
   }
 
+  /** Records a request that failed before any response was committed, and releases what it held. */
   private async fail(record: UsageRecord, state: RequestState, attempts: readonly AttemptLog[], err: unknown, clientGone: boolean, admitted?: Admitted): Promise<void> {
     const error = asGatewayError(err);
     record.errorClass = error.errorClass;
