@@ -23,6 +23,8 @@ import { createSimulator, type SimServer } from '../src/sim/index.ts';
 import { openSqliteGovernanceStore } from '../src/store/governance/open.ts';
 import { openDatabase } from '../src/store/sqlite/database.ts';
 import { SqliteUsageSink } from '../src/store/sqlite/usage-sink.ts';
+import { sqliteAnalytics } from '../src/analytics/open.ts';
+import { usageRecordArchive } from '../src/routing/feedback.ts';
 
 const MASTER = 'sk-sy-isolation-master';
 let sim: SimServer;
@@ -32,6 +34,9 @@ const victimHits: string[] = [];
 let gateway: Gateway;
 let url: string;
 let usageSink: SqliteUsageSink;
+let db: ReturnType<typeof openDatabase>;
+let config: ReturnType<typeof parseConfig>;
+let runtime: GovernanceRuntime;
 
 interface Tenant {
   secrets: Record<string, string>;
@@ -55,7 +60,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => victim.listen(0, '127.0.0.1', resolve));
   victimUrl = `http://127.0.0.1:${(victim.address() as AddressInfo).port}`;
-  const config = parseConfig(
+  config = parseConfig(
     `
 server: { master_key: ${MASTER} }
 providers:
@@ -66,9 +71,9 @@ models:
 `,
     { env: {} },
   );
-  const db = openDatabase(join(mkdtempSync(join(tmpdir(), 'sy-isolation-')), 'db.sqlite'));
+  db = openDatabase(join(mkdtempSync(join(tmpdir(), 'sy-isolation-')), 'db.sqlite'));
   usageSink = new SqliteUsageSink(db);
-  const runtime = await GovernanceRuntime.open({ store: openSqliteGovernanceStore(db), config: config.governance, masterKey: MASTER });
+  runtime = await GovernanceRuntime.open({ store: openSqliteGovernanceStore(db), config: config.governance, masterKey: MASTER });
   const service = new GovernanceService({ store: runtime.store, directory: runtime.directory, counters: runtime.counters });
   const org = await service.ensureDefaultOrg();
   gateway = new Gateway({ config, usageSink, governance: runtime, admin: new AdminApi(service, runtime.resolver) });
@@ -188,6 +193,29 @@ describe('inference API', () => {
       body: JSON.stringify({ request_id: t.bRequestIds[0], rating: 'up' }),
     });
     expect(own.status).toBe(200);
+  });
+
+  it('the same holds for requests found only in the usage records (a restarted gateway remembers none)', async () => {
+    const restarted = new Gateway({ config, governance: runtime, feedbackArchive: usageRecordArchive(sqliteAnalytics(db).store) });
+    const restartedUrl = (await restarted.listen(0, '127.0.0.1')).url;
+    const feedback = (key: string, requestId: string) =>
+      fetch(`${restartedUrl}/v1/feedback`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify({ request_id: requestId, rating: 'down' }),
+      });
+    try {
+      for (const requestId of t.bRequestIds) {
+        const res = await feedback(t.teamAKey, requestId);
+        expect(res.status).toBe(404);
+        expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unknown_request');
+      }
+      const own = await feedback(t.teamBKey, t.bRequestIds[0]);
+      expect(own.status).toBe(200);
+      expect(await own.json()).toMatchObject({ request_id: t.bRequestIds[0], score: 0, cluster: 'chat', model: 'gpt-4o-mini', tier: null });
+    } finally {
+      await restarted.close(500);
+    }
   });
 
   it('an inference key cannot use the admin API at all', async () => {

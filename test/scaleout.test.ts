@@ -50,8 +50,19 @@ function models(extra = ''): string {
     deployments:
       - { provider: locked, model: gpt-4o-mini, priority: 0 }
       - { provider: sim, model: gpt-4o-mini, priority: 1 }
+  - { name: cheap, deployments: [ { provider: sim, model: gpt-4o-mini } ] }
+  - { name: mid, deployments: [ { provider: sim, model: gpt-4.1-mini } ] }
+  - { name: strong, deployments: [ { provider: sim, model: gpt-4.1 } ] }
 ${extra}`;
 }
+
+/** Auto-routing over three tiers, learning from feedback after three outcomes, re-read every 200 ms. */
+const ROUTING = `routing:
+  auto:
+    models: [cheap, mid, strong]
+    quality_target: 0.3
+    learning: { enabled: true, min_samples: 3, target_success: 0.8, max_shift: 0.2, refresh_interval_ms: 200 }
+`;
 
 await describeWithPostgresAndRedis('scale-out: three replicas on PostgreSQL and Redis', () => {
   beforeAll(async () => {
@@ -70,7 +81,7 @@ await describeWithPostgresAndRedis('scale-out: three replicas on PostgreSQL and 
   - { name: flaky, type: openai, base_url: "${flakyUrl}/v1", api_key: k }
   - { name: slow, type: openai, base_url: "${slowUrl}/v1", api_key: k }
   - { name: locked, type: openai, base_url: "${lockedUrl}/v1", api_key: k }`;
-    configText = clusterConfig({ scope, providers, models: models() });
+    configText = clusterConfig({ scope, providers, models: models(), routing: ROUTING });
     configPath = writeConfig(scope, 'switchyard.yaml', configText);
     // Started together, as a Deployment's pods are: migrations and the default org must not race.
     replicas = await Promise.all(['a', 'b', 'c'].map((name) => startReplica(name, configPath, scope)));
@@ -248,9 +259,34 @@ await describeWithPostgresAndRedis('scale-out: three replicas on PostgreSQL and 
     expect(locked.received.length).toBe(lockedCalls);
   });
 
+  it('feedback sent to any replica finds the request wherever it was served, and every replica learns from it', async () => {
+    const [a, b, c] = replicas;
+    const ask = (r: Replica): Promise<Reply> =>
+      call(r.url, 'POST', '/v1/chat/completions', MASTER, { model: 'auto', messages: [{ role: 'user', content: 'Say hello to the cluster.' }], max_tokens: 8 });
+    const served: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const reply = await ask(a);
+      expect(reply.status).toBe(200);
+      expect(reply.headers['x-switchyard-auto-tier']).toBe('economy');
+      served.push(reply.requestId ?? '');
+    }
+    // B and C never saw these requests: they find them in the shared usage records once written.
+    for (const [i, id] of served.entries()) {
+      const r = i === 1 ? c : b;
+      let answer: Reply | undefined;
+      await within(5000, async () => (answer = await call(r.url, 'POST', '/v1/feedback', MASTER, { request_id: id, rating: 'down' })).status !== 404, `request ${id} found on ${r.name}`);
+      expect(answer?.status).toBe(200);
+      expect(JSON.parse(answer?.body ?? '{}')).toMatchObject({ object: 'feedback', request_id: id, score: 0, cluster: 'chat', model: 'cheap', tier: 'economy' });
+    }
+    // The cheap tier failed every time on 'chat': every replica, A included, moves that cluster up a tier.
+    for (const r of [a, b, c]) await within(5000, async () => (await ask(r)).headers['x-switchyard-auto-tier'] === 'standard', `learned on ${r.name}`);
+    const unknown = await call(c.url, 'POST', '/v1/feedback', MASTER, { request_id: 'req_0000000000000000000000000000dead', rating: 'up' });
+    expect([unknown.status, errorCode(unknown)]).toEqual([404, 'unknown_request']);
+  });
+
   it('SIGHUP on replica A makes every replica re-read its config within one second', async () => {
     const [a, b, c] = replicas;
-    writeFileSync(configPath, clusterConfig({ scope, providers: configText.split('providers:\n')[1].split('models:\n')[0].trimEnd(), models: models('  - { name: added-on-reload, deployments: [ { provider: sim, model: gpt-4o-mini } ] }') }));
+    writeFileSync(configPath, clusterConfig({ scope, providers: configText.split('providers:\n')[1].split('models:\n')[0].trimEnd(), models: models('  - { name: added-on-reload, deployments: [ { provider: sim, model: gpt-4o-mini } ] }'), routing: ROUTING }));
     a.proc.child.kill('SIGHUP');
     for (const r of [a, b, c]) {
       await within(1000, async () => (await call(r.url, 'GET', '/v1/models', MASTER)).body.includes('added-on-reload'), `reload on ${r.name}`);

@@ -506,6 +506,8 @@ export const requestDetailResponse = component(
     fallback_reason: z.string().nullable(),
     complexity: z.number().nullable(),
     auto_tier: z.string().nullable(),
+    task_cluster: z.string().nullable().meta({ description: 'Coarse task label of the last user turn (code, math, choice, extraction, translation, writing, chat); set on routed successes' }),
+    served_group: z.string().nullable().meta({ description: 'Model group of the deployment that answered (differs from model_group after a fallback to another group)' }),
     baseline_cost_usd: z.number(),
     saved_usd: z.number(),
     request_body: z.string().nullable().meta({ description: 'Only when the team logs bodies (redacted, size-capped)' }),

@@ -271,6 +271,8 @@ export function requestDetailView(r: StoredRecord) {
     fallback_reason: r.fallback_reason,
     complexity: r.complexity,
     auto_tier: r.auto_tier,
+    task_cluster: r.task_cluster,
+    served_group: r.served_group,
     baseline_cost_usd: baseline,
     saved_usd: usd(baseline - r.cost_usd),
     request_body: r.request_body,

@@ -104,6 +104,9 @@ export interface StoredRecord {
   key_id: string | null;
   complexity: number | null;
   auto_tier: string | null;
+  /** Set on routed successes recorded since migration 21 (SQLite) / 4 (PostgreSQL). */
+  task_cluster: string | null;
+  served_group: string | null;
   baseline_cost_usd: number | null;
   cache_hit: boolean | null;
   request_body: string | null;

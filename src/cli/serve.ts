@@ -24,6 +24,8 @@ import type { DemoProviders } from './demo.ts';
 import { openCacheStore } from '../cache/build.ts';
 import { connectRedis } from '../store/redis/connect.ts';
 import { SqliteFeedbackStore } from '../store/sqlite/feedback-store.ts';
+import { PostgresFeedbackStore } from '../store/postgres/feedback-store.ts';
+import { usageRecordArchive } from '../routing/feedback.ts';
 import { ReplayRunner } from '../replay/runner.ts';
 import { SqliteUsageSource } from '../replay/sqlite-source.ts';
 import { PostgresUsageSource } from '../replay/postgres-source.ts';
@@ -203,7 +205,8 @@ export async function serve(options: ServeOptions): Promise<void> {
     governance,
     responses,
     cacheStore,
-    ...(db && { feedbackStore: new SqliteFeedbackStore(db) }),
+    feedbackStore: db ? new SqliteFeedbackStore(db) : new PostgresFeedbackStore((pgAnalytics as PostgresAnalytics).pool, schema),
+    feedbackArchive: usageRecordArchive(analytics.store),
     ...(cluster && { onHealthChange: cluster.onHealthChange }),
     metrics: observability,
     readiness: async () => (db ? { usage_store: db.open } : { usage_store: true }),

@@ -93,6 +93,11 @@ export const routingSchema = z.strictObject({
           /** Success rate of the cheaper tiers the shift aims for. */
           target_success: share().default(0.8),
           max_shift: share().default(0.2),
+          /**
+           * How often each replica re-reads the feedback aggregates every replica adds to (PostgreSQL
+           * storage); read at start-up.
+           */
+          refresh_interval_ms: ms().default(10_000),
         })
         .prefault({}),
     })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatRequest } from '../core/canonical.ts';
-import { FeedbackBook, taskCluster, type LearningConfig } from './feedback.ts';
+import { FeedbackBook, recordedOutcome, taskCluster, type FeedbackAggregate, type FeedbackStore, type LearningConfig } from './feedback.ts';
 
 const ask = (content: string): ChatRequest => ({ model: 'auto', messages: [{ role: 'user', content }] });
 const ON: LearningConfig = { enabled: true, min_samples: 5, target_success: 0.8, max_shift: 0.2 };
@@ -84,44 +84,50 @@ describe('FeedbackBook with a SQLite store', () => {
     const { openDatabase } = await import('../store/sqlite/database.ts');
     const { SqliteFeedbackStore } = await import('../store/sqlite/feedback-store.ts');
     const dir = mkdtempSync(join(tmpdir(), 'switchyard-feedback-'));
+    const reopen = async (db: ReturnType<typeof openDatabase>): Promise<FeedbackBook> => {
+      const book = new FeedbackBook(100, { store: new SqliteFeedbackStore(db) });
+      await book.open();
+      return book;
+    };
     try {
       const path = join(dir, 'usage.db');
       let db = openDatabase(path);
       const first = new FeedbackBook(100, { store: new SqliteFeedbackStore(db), flushIntervalMs: 60_000 });
+      await first.open();
       for (let i = 0; i < 6; i++) first.record({ cluster: 'math', model: 'mini', tier: 'economy' }, 0);
       first.record({ cluster: 'math', model: 'mini', tier: 'economy' }, 1);
       first.record({ cluster: 'code', model: 'big', tier: 'premium' }, 1);
       // Nothing is written until the batch is flushed (the timer, or close at shutdown).
       expect(db.prepare('SELECT count(*) AS n FROM feedback_aggregates').get()).toEqual({ n: 0 });
-      first.close();
+      await first.close();
       db.close();
 
       db = openDatabase(path);
-      const second = new FeedbackBook(100, { store: new SqliteFeedbackStore(db) });
+      const second = await reopen(db);
       expect(second.stats()).toEqual(first.stats());
       expect(second.stats()).toContainEqual({ cluster: 'math', model: 'mini', n: 7, success_rate: 1 / 7 });
       expect(second.shift('math', ON)).toBeCloseTo(0.2, 10);
       expect(second.shift('code', ON)).toBe(0);
       // Increments add to what was stored.
       second.record({ cluster: 'math', model: 'mini', tier: 'economy' }, 1);
-      second.close();
+      await second.close();
       db.close();
       db = openDatabase(path);
-      expect(new FeedbackBook(100, { store: new SqliteFeedbackStore(db) }).stats()).toContainEqual({ cluster: 'math', model: 'mini', n: 8, success_rate: 2 / 8 });
+      expect((await reopen(db)).stats()).toContainEqual({ cluster: 'math', model: 'mini', n: 8, success_rate: 2 / 8 });
       db.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
-  it('keeps increments a failed write could not store, and writes them with the next batch', () => {
+  it('keeps increments a failed write could not store, and writes them with the next batch', async () => {
     const written: Array<{ cluster: string; n: number; success: number }> = [];
     let fail = true;
     const errors: string[] = [];
     const book = new FeedbackBook(100, {
       store: {
-        load: () => [],
-        add: (rows) => {
+        load: async () => [],
+        add: async (rows) => {
           if (fail) throw new Error('disk full');
           for (const r of rows) if (r.scope === 'model') written.push({ cluster: r.cluster, n: r.n, success: r.success });
         },
@@ -129,11 +135,108 @@ describe('FeedbackBook with a SQLite store', () => {
       onError: (e) => errors.push(e.message),
     });
     book.record({ cluster: 'chat', model: 'm' }, 1);
-    book.flush();
+    await book.flush();
     expect(errors).toEqual(['disk full']);
     book.record({ cluster: 'chat', model: 'm' }, 0);
     fail = false;
-    book.close();
+    await book.close();
     expect(written).toEqual([{ cluster: 'chat', n: 2, success: 1 }]);
+  });
+});
+
+describe('FeedbackBook with a shared store', () => {
+  /** A store several books (replicas) add to, as PostgreSQL is. */
+  function sharedStore(): FeedbackStore & { rows: Map<string, FeedbackAggregate> } {
+    const rows = new Map<string, FeedbackAggregate>();
+    return {
+      shared: true,
+      rows,
+      load: async () => [...rows.values()].map((r) => ({ ...r })),
+      add: async (increments) => {
+        for (const a of increments) {
+          const key = `${a.scope}/${a.cluster}/${a.model}`;
+          const row = rows.get(key);
+          rows.set(key, row ? { ...row, n: row.n + a.n, success: row.success + a.success } : { ...a });
+        }
+      },
+    };
+  }
+
+  it('learns from the feedback every replica received once it re-reads the store, counting its own unwritten increments once', async () => {
+    const store = sharedStore();
+    const a = new FeedbackBook(100, { store, flushIntervalMs: 60_000, refreshIntervalMs: 60_000 });
+    const b = new FeedbackBook(100, { store, flushIntervalMs: 60_000, refreshIntervalMs: 60_000 });
+    await Promise.all([a.open(), b.open()]);
+    for (let i = 0; i < 5; i++) a.record({ cluster: 'chat', model: 'mini', tier: 'economy' }, 1);
+    // b has not heard of a's feedback yet, and a has not written it.
+    expect(b.shift('chat', ON)).toBe(0);
+    b.record({ cluster: 'chat', model: 'mini', tier: 'economy' }, 0);
+    await a.refresh(); // writes a's five, reads them back
+    await b.refresh(); // writes b's one, reads all six
+    expect(a.stats()[0].n).toBe(5);
+    await a.refresh();
+    for (const book of [a, b]) expect(book.stats()).toEqual([{ cluster: 'chat', model: 'mini', n: 6, success_rate: 5 / 6 }]);
+    // An increment not yet written counts once, before and after a re-read.
+    b.record({ cluster: 'chat', model: 'mini', tier: 'economy' }, 1);
+    expect(b.stats()[0].n).toBe(7);
+    await a.refresh();
+    expect(a.stats()[0].n).toBe(6);
+    expect(b.stats()[0].n).toBe(7);
+    await b.close();
+    await a.refresh();
+    expect(a.stats()).toEqual([{ cluster: 'chat', model: 'mini', n: 7, success_rate: 6 / 7 }]);
+    expect(a.shift('chat', ON)).toBeCloseTo(0.8 - 6 / 7, 10);
+    await a.close();
+  });
+
+  it('keeps the aggregates it has when the store cannot be read, and reports it', async () => {
+    const store = sharedStore();
+    const errors: string[] = [];
+    const book = new FeedbackBook(100, { store, flushIntervalMs: 60_000, onError: (e) => errors.push(e.message) });
+    await book.open();
+    book.record({ cluster: 'math', model: 'big' }, 1);
+    store.load = async () => {
+      throw new Error('connection refused');
+    };
+    await book.refresh();
+    expect(errors).toEqual(['connection refused']);
+    expect(book.stats()).toEqual([{ cluster: 'math', model: 'big', n: 1, success_rate: 1 }]);
+    await book.close();
+  });
+});
+
+describe('FeedbackBook archive', () => {
+  it('finds a request it no longer remembers in the archive, and remembered ones without asking it', async () => {
+    const asked: string[] = [];
+    const book = new FeedbackBook(1, {
+      archive: async (id) => {
+        asked.push(id);
+        return id === 'old' ? { cluster: 'code', model: 'big', keyId: 'k1' } : undefined;
+      },
+    });
+    book.remember('old', { cluster: 'code', model: 'big', keyId: 'k1' });
+    book.remember('new', { cluster: 'chat', model: 'mini' });
+    expect(await book.find('new')).toEqual({ cluster: 'chat', model: 'mini' });
+    expect(await book.find('old')).toEqual({ cluster: 'code', model: 'big', keyId: 'k1' });
+    expect(await book.find('never')).toBeUndefined();
+    expect(asked).toEqual(['old', 'never']);
+  });
+});
+
+describe('recordedOutcome', () => {
+  const row = { status: 200, task_cluster: 'math', served_group: 'gpt-4o-mini', auto_tier: 'economy', key_id: 'key_1' };
+
+  it('reads the outcome of a routed success back from its usage record', () => {
+    expect(recordedOutcome(row)).toStrictEqual({ cluster: 'math', model: 'gpt-4o-mini', tier: 'economy', keyId: 'key_1' });
+    expect(recordedOutcome({ ...row, auto_tier: null, key_id: null })).toStrictEqual({ cluster: 'math', model: 'gpt-4o-mini' });
+  });
+
+  it('refuses records feedback cannot refer to: failed, unrouted, older than the cluster column, or unknown labels', () => {
+    expect(recordedOutcome(undefined)).toBeUndefined();
+    expect(recordedOutcome({ ...row, status: 502 })).toBeUndefined();
+    expect(recordedOutcome({ ...row, served_group: null })).toBeUndefined();
+    expect(recordedOutcome({ ...row, task_cluster: null })).toBeUndefined();
+    expect(recordedOutcome({ ...row, task_cluster: 'poetry' })).toBeUndefined();
+    expect(recordedOutcome({ ...row, auto_tier: 'gold' })).toStrictEqual({ cluster: 'math', model: 'gpt-4o-mini', keyId: 'key_1' });
   });
 });

@@ -43,6 +43,34 @@ export interface RoutedOutcome {
   keyId?: string;
 }
 
+/** The columns of a stored usage record that feedback needs (analytics' `StoredRecord`). */
+export interface RecordedRequest {
+  status: number;
+  task_cluster: string | null;
+  served_group: string | null;
+  auto_tier: string | null;
+  key_id: string | null;
+}
+
+/**
+ * What a stored usage record says about a routed request, as the book would have remembered it;
+ * undefined for records feedback cannot refer to (failed, never routed, or written before the task
+ * cluster was recorded).
+ */
+export function recordedOutcome(record: RecordedRequest | undefined): RoutedOutcome | undefined {
+  if (!record || record.status >= 400 || !record.served_group || !CLUSTERS.has(record.task_cluster ?? '')) return undefined;
+  const outcome: RoutedOutcome = { cluster: record.task_cluster as TaskCluster, model: record.served_group };
+  const tier = TIER_LIST.find((t) => t !== undefined && t === record.auto_tier);
+  if (tier !== undefined) outcome.tier = tier;
+  if (record.key_id !== null) outcome.keyId = record.key_id;
+  return outcome;
+}
+
+/** The archive over a store of usage records (analytics' `getRequest`, SQLite or PostgreSQL). */
+export function usageRecordArchive(records: { getRequest(requestId: string): Promise<RecordedRequest | undefined> }): FeedbackArchive {
+  return async (requestId) => recordedOutcome(await records.getRequest(requestId));
+}
+
 export interface LearningConfig {
   enabled: boolean;
   min_samples: number;
@@ -64,21 +92,42 @@ export interface FeedbackAggregate {
   success: number;
 }
 
-/** Where the aggregates live between restarts (src/store/sqlite/feedback-store.ts). */
+/**
+ * Where the aggregates live between restarts: the SQLite usage database (src/store/sqlite/
+ * feedback-store.ts) or PostgreSQL, shared by every replica (src/store/postgres/feedback-store.ts).
+ */
 export interface FeedbackStore {
-  /** Every aggregate; read once, at start-up. */
-  load(): FeedbackAggregate[];
+  /** Every aggregate. */
+  load(): Promise<FeedbackAggregate[]>;
   /** Adds these increments to the stored aggregates, atomically. */
-  add(increments: readonly FeedbackAggregate[]): void;
+  add(increments: readonly FeedbackAggregate[]): Promise<void>;
+  /** Other replicas add to the same aggregates: the book re-reads them periodically. */
+  readonly shared?: boolean;
 }
+
+/**
+ * Finds a request the book does not hold: forgotten (past its bound) or served by another replica.
+ * Reads the request's usage record; never called on the request path.
+ */
+export type FeedbackArchive = (requestId: string) => Promise<RoutedOutcome | undefined>;
 
 export interface FeedbackBookOptions {
   store?: FeedbackStore;
+  archive?: FeedbackArchive;
   /** Longest time an increment waits in memory before it is written (default 1 s). */
   flushIntervalMs?: number;
-  /** Called when a write fails (the increments are kept and retried). Must not throw. */
+  /** How often a shared store's aggregates are re-read, so every replica learns from all feedback (default 10 s). */
+  refreshIntervalMs?: number;
+  /** Called when a read or write fails (unwritten increments are kept and retried). Must not throw. */
   onError?: (error: Error) => void;
 }
+
+/**
+ * How many routed requests a book remembers by default. The usage records hold every request once
+ * their batch is written (a fraction of a second later), so the book only has to bridge that gap;
+ * 20k is 4 s at 5,000 requests/s.
+ */
+export const DEFAULT_REMEMBERED = 20_000;
 
 const CLUSTER_LIST: readonly TaskCluster[] = ['code', 'math', 'choice', 'extraction', 'translation', 'writing', 'chat'];
 const CLUSTERS: ReadonlySet<string> = new Set<string>(CLUSTER_LIST);
@@ -86,8 +135,10 @@ const CLUSTERS: ReadonlySet<string> = new Set<string>(CLUSTER_LIST);
 const TIER_LIST: ReadonlyArray<QualityTier | undefined> = [undefined, 'economy', 'standard', 'premium'];
 
 /**
- * Remembers recent auto-routed requests (bounded) so feedback can find them, and aggregates the
- * outcomes per cluster and model, and per cluster for the cheaper tiers.
+ * Remembers recent routed requests (bounded) so feedback can find them, falling back to the archive
+ * (usage records) for older ones, and aggregates the outcomes per cluster and model, and per cluster
+ * for the cheaper tiers. With a store, `open()` loads the aggregates and every read or write of the
+ * store runs one at a time, off the request path.
  */
 export class FeedbackBook {
   /**
@@ -107,29 +158,51 @@ export class FeedbackBook {
   private readonly byModel = new Map<string, Tally>();
   private readonly cheapByCluster = new Map<TaskCluster, Tally>();
   private readonly store: FeedbackStore | undefined;
+  private readonly archive: FeedbackArchive | undefined;
   private readonly flushIntervalMs: number;
+  private readonly refreshIntervalMs: number;
   private readonly onError: (error: Error) => void;
   /** Increments not yet written, keyed like the aggregates. */
   private pending = new Map<string, FeedbackAggregate>();
   private timer: NodeJS.Timeout | undefined;
+  private refreshTimer: NodeJS.Timeout | undefined;
+  /** The store's reads and writes, chained so a re-read never overlaps a write. */
+  private io: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly maxRecent = 100_000,
+    private readonly maxRecent = DEFAULT_REMEMBERED,
     options: FeedbackBookOptions = {},
   ) {
     this.store = options.store;
+    this.archive = options.archive;
     this.flushIntervalMs = options.flushIntervalMs ?? 1000;
+    this.refreshIntervalMs = options.refreshIntervalMs ?? 10_000;
     this.onError = options.onError ?? (() => {});
     this.ids = new Array<string | undefined>(maxRecent);
     this.models = new Array<string>(maxRecent);
     this.keyIds = new Array<string | undefined>(maxRecent);
     this.codes = new Uint8Array(maxRecent);
-    for (const a of this.store?.load() ?? []) {
-      if (!CLUSTERS.has(a.cluster) || !(a.n > 0)) continue;
-      const tally = { n: a.n, success: Math.min(a.n, Math.max(0, a.success)) };
-      if (a.scope === 'model') this.byModel.set(`${a.cluster}\u0000${a.model}`, tally);
-      else this.cheapByCluster.set(a.cluster as TaskCluster, tally);
+  }
+
+  /** Loads the stored aggregates; with a shared store, re-reads them every `refreshIntervalMs`. */
+  async open(): Promise<void> {
+    const store = this.store;
+    if (!store) return;
+    await this.serially(async () => this.rebuild(await store.load())).catch((error: unknown) => this.report(error));
+    if (store.shared && !this.refreshTimer) {
+      this.refreshTimer = setInterval(() => void this.refresh(), this.refreshIntervalMs);
+      this.refreshTimer.unref();
     }
+  }
+
+  /** Writes what is pending, then replaces the aggregates with the store's (every replica's feedback). */
+  refresh(): Promise<void> {
+    const store = this.store;
+    if (!store) return Promise.resolve();
+    return this.serially(async () => {
+      await this.write();
+      this.rebuild(await store.load());
+    }).catch((error: unknown) => this.report(error));
   }
 
   /** Called for every routed request; the oldest are forgotten first. */
@@ -148,6 +221,12 @@ export class FeedbackBook {
     this.codes[slot] = CLUSTER_LIST.indexOf(outcome.cluster) * 4 + TIER_LIST.indexOf(outcome.tier);
   }
 
+  /** A request this book remembers, else the archive's (usage records); undefined when neither knows it. */
+  async find(requestId: string): Promise<RoutedOutcome | undefined> {
+    return this.lookup(requestId) ?? this.archive?.(requestId);
+  }
+
+  /** Only what this book remembers. */
   lookup(requestId: string): RoutedOutcome | undefined {
     const slot = this.slots.get(requestId);
     if (slot === undefined) return undefined;
@@ -172,28 +251,56 @@ export class FeedbackBook {
   }
 
   /** Writes the pending increments now. */
-  flush(): void {
+  flush(): Promise<void> {
+    return this.serially(() => this.write());
+  }
+
+  /** Stops the timers and writes what is pending (shutdown). */
+  async close(): Promise<void> {
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
+    this.refreshTimer = undefined;
+    await this.flush();
+  }
+
+  private async write(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     if (!this.store || this.pending.size === 0) return;
     const batch = this.pending;
     this.pending = new Map();
     try {
-      this.store.add([...batch.values()]);
+      await this.store.add([...batch.values()]);
     } catch (error) {
       // Keep them for the next attempt, merged with whatever arrived meanwhile.
       for (const [key, a] of batch) {
         const later = this.pending.get(key);
         this.pending.set(key, later ? { ...a, n: a.n + later.n, success: a.success + later.success } : a);
       }
-      this.onError(error instanceof Error ? error : new Error(String(error)));
+      this.report(error);
       this.schedule();
     }
   }
 
-  /** Flushes and stops the timer (shutdown). */
-  close(): void {
-    this.flush();
+  /** The stored aggregates plus the increments not yet written. */
+  private rebuild(stored: readonly FeedbackAggregate[]): void {
+    this.byModel.clear();
+    this.cheapByCluster.clear();
+    for (const a of [...stored, ...this.pending.values()]) {
+      if (!CLUSTERS.has(a.cluster) || !(a.n > 0)) continue;
+      const success = Math.min(a.n, Math.max(0, a.success));
+      if (a.scope === 'model') add(this.byModel, `${a.cluster}\u0000${a.model}`, a.n, success);
+      else if (a.scope === 'cheap_tiers') add(this.cheapByCluster, a.cluster as TaskCluster, a.n, success);
+    }
+  }
+
+  private serially(task: () => Promise<void>): Promise<void> {
+    const run = this.io.then(task);
+    this.io = run.catch(() => {});
+    return run;
+  }
+
+  private report(error: unknown): void {
+    this.onError(error instanceof Error ? error : new Error(String(error)));
   }
 
   private queue(scope: FeedbackAggregate['scope'], cluster: string, model: string, success: number): void {
@@ -209,7 +316,7 @@ export class FeedbackBook {
 
   private schedule(): void {
     if (this.timer) return;
-    this.timer = setTimeout(() => this.flush(), this.flushIntervalMs);
+    this.timer = setTimeout(() => void this.flush(), this.flushIntervalMs);
     this.timer.unref();
   }
 
@@ -236,9 +343,13 @@ export class FeedbackBook {
 }
 
 function bump<K>(map: Map<K, Tally>, key: K, success: number): void {
+  add(map, key, 1, success);
+}
+
+function add<K>(map: Map<K, Tally>, key: K, n: number, success: number): void {
   const t = map.get(key);
   if (t) {
-    t.n++;
+    t.n += n;
     t.success += success;
-  } else map.set(key, { n: 1, success });
+  } else map.set(key, { n, success });
 }

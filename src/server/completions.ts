@@ -22,7 +22,7 @@ import { baselineCost } from '../usage/baseline.ts';
 import { usagePolicy } from '../usage/policy.ts';
 import { loggableBody } from '../usage/redact.ts';
 import { isAutoModel, type AutoDecision, type QualityTier } from '../routing/auto.ts';
-import { taskCluster, type FeedbackBook } from '../routing/feedback.ts';
+import { taskCluster, type FeedbackBook, type TaskCluster } from '../routing/feedback.ts';
 import type { StrategyName } from '../config/routing-schema.ts';
 import { admit, coverAttempt, deploymentFilter, modelAllowed, settle, type Admitted } from './admission.ts';
 import { clientBytes, forwardable, type ClientBytes } from './client-bytes.ts';
@@ -83,6 +83,8 @@ interface Routed {
   /** The client's own bytes, when a same-dialect provider may get them as they are. */
   clientBytes?: ClientBytes;
   auto?: AutoDecision;
+  /** The task cluster, when routing already needed it (auto-routing's learned shift). */
+  cluster?: TaskCluster;
 }
 
 interface UnaryResult {
@@ -173,7 +175,7 @@ export class CompletionService {
       now: Date.now(),
       allowed,
     });
-    return { ctx, principal, body, req: chatReq, options, group: auto.group, plan, bodyBytes, auto };
+    return { ctx, principal, body, req: chatReq, options, group: auto.group, plan, bodyBytes, auto, cluster };
   }
 
   async explain(ctx: RoutingContext, principal: Principal, req: IncomingMessage, res: ServerResponse, dialect: IngressDialect): Promise<void> {
@@ -517,11 +519,12 @@ export class CompletionService {
     attempts: readonly AttemptLog[],
     deployment: Deployment | undefined,
     usage: Usage | undefined,
-    routed?: Pick<Routed, 'req' | 'auto' | 'ctx' | 'plan' | 'principal'>,
+    routed?: Pick<Routed, 'req' | 'auto' | 'ctx' | 'plan' | 'principal' | 'cluster'>,
   ): number {
     const cost = deploymentCost(deployment, usage);
     if (deployment) {
       record.deployment = deployment.id;
+      record.servedGroup = deployment.group;
       record.provider = deployment.target.endpoint.name;
       record.providerModel = deployment.target.model;
     }
@@ -533,8 +536,10 @@ export class CompletionService {
     record.costUsd = cost;
     if (usage && routed) record.baselineCostUsd = this.baseline(routed, usage, cost);
     if (deployment && routed && record.status < 400) {
+      const cluster = routed.cluster ?? taskCluster(routed.req);
+      record.taskCluster = cluster;
       this.deps.feedback.remember(record.requestId, {
-        cluster: taskCluster(routed.req),
+        cluster,
         model: deployment.group,
         tier: routed.auto?.tier as QualityTier | undefined,
         keyId: record.keyId,

@@ -28,7 +28,7 @@ import { zodToBadRequest } from '../dialects/openai/request.ts';
 import { ResponseStore } from '../store/responses/store.ts';
 import { ResponsesService } from './responses.ts';
 import { configSecrets, redactSecrets, rememberSecrets } from '../secrets/redact.ts';
-import { FeedbackBook, type FeedbackStore } from '../routing/feedback.ts';
+import { FeedbackBook, type FeedbackArchive, type FeedbackStore } from '../routing/feedback.ts';
 import { UI_PREFIX, UiAssets } from '../ui/static.ts';
 import type { MetricsEndpoint } from '../observability/index.ts';
 
@@ -69,8 +69,10 @@ export interface GatewayOptions {
   cacheStore?: CacheStore;
   /** Every local circuit or cool-down change (multi-replica mode shares them with the other replicas). */
   onHealthChange?: HealthChangeListener;
-  /** Keeps auto-routing feedback aggregates across restarts (the SQLite usage database). */
+  /** Keeps auto-routing feedback aggregates across restarts (SQLite), and shares them between replicas (PostgreSQL). */
   feedbackStore?: FeedbackStore;
+  /** Finds requests for feedback that this process no longer remembers or never served (the usage records). */
+  feedbackArchive?: FeedbackArchive;
   /** `GET /metrics` (Prometheus); absent = 404. */
   metrics?: MetricsEndpoint;
   /** Extra readiness checks for `/health/ready` (stores, Redis): failing ones make it answer 503. */
@@ -114,7 +116,9 @@ export class Gateway {
     this.readiness = options.readiness;
     this.feedback = new FeedbackBook(undefined, {
       store: options.feedbackStore,
-      onError: (err) => this.logger?.error({ err: err.message }, 'writing feedback aggregates failed; retrying'),
+      archive: options.feedbackArchive,
+      refreshIntervalMs: options.config.routing.auto.learning.refresh_interval_ms,
+      onError: (err) => this.logger?.error({ err: err.message }, 'reading or writing feedback aggregates failed; retrying'),
     });
     this.snapshot = this.buildSnapshot(options.config, undefined);
     this.completions = new CompletionService({ pools: this.pools, health: this.health, usage: this.usage, governance: () => this.governance, feedback: this.feedback, cache: () => this.snapshot.cache });
@@ -171,6 +175,7 @@ export class Gateway {
   }
 
   async listen(port = this.config.server.port, host = this.config.server.host): Promise<{ port: number; host: string; url: string }> {
+    await this.feedback.open();
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(port, host, () => {
@@ -195,7 +200,7 @@ export class Gateway {
     await this.usage.close();
     await this.responseStore.close();
     await this.cacheStore?.close();
-    this.feedback.close();
+    await this.feedback.close();
     await this.governance?.close();
     await this.pools.close();
   }
@@ -293,16 +298,19 @@ export class Gateway {
     return sendJson(res, ok ? 200 : 503, { status: ok ? 'ready' : 'not_ready', checks });
   }
 
-  /** POST /v1/feedback: an outcome for a recent request, from the key that made it. */
+  /** POST /v1/feedback: an outcome for a request (remembered, else from its usage record), from the key that made it. */
   private async recordFeedback(req: IncomingMessage, res: ServerResponse, principal: Principal): Promise<void> {
     const parsed = feedbackSchema.safeParse(parseJsonBody(await readBody(req, 64 * 1024)));
     if (!parsed.success) throw zodToBadRequest(parsed.error);
     const { request_id: requestId, score, rating } = parsed.data;
     if (score === undefined && rating === undefined) throw new GatewayError('bad_request', "give a 'score' (0 to 1) or a 'rating' (up or down)", { param: 'score' });
-    const outcome = this.feedback.lookup(requestId);
+    const outcome = await this.feedback.find(requestId).catch((err: unknown) => {
+      this.logger?.warn({ err: err instanceof Error ? err.message : String(err) }, 'feedback could not read the usage records');
+      throw new GatewayError('overloaded', 'the usage store could not be read to find this request; retry shortly', { code: 'usage_store_unavailable' });
+    });
     // Another key's request is reported as unknown: feedback must not reveal other tenants' traffic.
     if (!outcome || (principal.kind === 'key' && outcome.keyId !== principal.key.id)) {
-      throw new GatewayError('not_found', `no recent request '${requestId}' to attach feedback to`, { param: 'request_id', code: 'unknown_request' });
+      throw new GatewayError('not_found', `no successful routed request '${requestId}' to attach feedback to`, { param: 'request_id', code: 'unknown_request' });
     }
     const value = score ?? (rating === 'up' ? 1 : 0);
     this.feedback.record(outcome, value);

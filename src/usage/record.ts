@@ -23,7 +23,11 @@ export interface UsageRecord {
   /** `model: "auto"`: the classifier's score and the quality tier it required. */
   complexity?: number;
   autoTier?: string;
+  /** The coarse task label of the last user turn (src/routing/feedback.ts); set on routed successes, so feedback can find them. */
+  taskCluster?: string;
   deployment?: string;
+  /** The model group of the deployment that answered (differs from `modelGroup` after a fallback to another group). */
+  servedGroup?: string;
   provider?: string;
   providerModel?: string;
   status: number;

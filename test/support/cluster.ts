@@ -88,6 +88,8 @@ export interface ConfigParts {
   cluster?: string;
   providers: string;
   models: string;
+  /** A `routing:` section, when the test needs one. */
+  routing?: string;
 }
 
 /** A config file shared by every replica (as one ConfigMap is); per-replica values come from the environment. */
@@ -100,7 +102,7 @@ providers:
 ${parts.providers}
 models:
 ${parts.models}
-`;
+${parts.routing ?? ''}`;
 }
 
 export function writeConfig(scope: ClusterScope, name: string, text: string): string {

@@ -58,7 +58,9 @@ export function normalizeRecord(r: UsageRecord, now: number = Date.now()): Usage
   if (r.routeReason != null) out.routeReason = text(r.routeReason);
   if (typeof r.complexity === 'number' && Number.isFinite(r.complexity)) out.complexity = r.complexity;
   if (r.autoTier != null) out.autoTier = text(r.autoTier);
+  if (r.taskCluster != null) out.taskCluster = text(r.taskCluster);
   if (r.deployment != null) out.deployment = text(r.deployment);
+  if (r.servedGroup != null) out.servedGroup = text(r.servedGroup);
   if (r.provider != null) out.provider = text(r.provider);
   if (r.providerModel != null) out.providerModel = text(r.providerModel);
   if (r.errorClass != null) out.errorClass = text(r.errorClass);

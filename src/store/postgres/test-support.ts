@@ -141,6 +141,10 @@ export function makeRecords(options: RecordGenOptions): UsageRecord[] {
     else if (rand() < 0.03) r.errorClass = 'stream_error';
     if (rand() < 0.6) r.ttftMs = rand() * 3000;
     if (rand() < 0.2) r.fallbackReason = 'rate_limited';
+    if (!failed && r.deployment !== undefined && rand() < 0.8) {
+      r.taskCluster = pick(['chat', 'code', 'math']);
+      r.servedGroup = pick(['fast', 'smart', 'grp "q", {b}']);
+    }
     out.push(r);
   }
   return out;
@@ -178,6 +182,8 @@ interface RawRow {
   attempts: number;
   fallback_reason: string | null;
   client_abandoned: boolean;
+  task_cluster: string | null;
+  served_group: string | null;
 }
 
 /** Raw rows read back as `UsageRecord`s (absent optional fields omitted), ordered by request id. */
@@ -220,6 +226,8 @@ export async function readRecords(pool: pg.Pool): Promise<UsageRecord[]> {
       ['errorClass', row.error_class],
       ['ttftMs', row.ttft_ms],
       ['fallbackReason', row.fallback_reason],
+      ['taskCluster', row.task_cluster],
+      ['servedGroup', row.served_group],
     ];
     const target = r as unknown as Record<string, unknown>;
     for (const [field, value] of optional) if (value !== null) target[field] = value;

@@ -105,6 +105,22 @@ export const USAGE_MIGRATIONS: readonly UsageMigration[] = [
     name: 'drop the legacy usage_rollup_* tables (the analytics rollups replace them)',
     sql: LEGACY_ROLLUP_TABLES.map((table) => `DROP TABLE IF EXISTS ${table};`).join('\n'),
   },
+  {
+    version: 4,
+    name: 'auto-routing feedback: the task cluster and served group of each request, shared aggregates',
+    sql: `
+      ALTER TABLE ${USAGE_TABLE} ADD COLUMN task_cluster text, ADD COLUMN served_group text;
+      CREATE TABLE feedback_aggregates (
+        scope text NOT NULL,
+        cluster text NOT NULL,
+        model text NOT NULL,
+        n bigint NOT NULL,
+        success bigint NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (scope, cluster, model)
+      );
+    `,
+  },
 ];
 
 export interface UsageMigrateOptions {

@@ -144,6 +144,8 @@ const COLUMNS: ReadonlyArray<readonly [string, string, (r: UsageRecord) => unkno
   ['cache_hit', 'bool', (r) => r.cacheHit],
   ['request_body', 'text', (r) => r.requestBody],
   ['response_body', 'text', (r) => r.responseBody],
+  ['task_cluster', 'text', (r) => r.taskCluster],
+  ['served_group', 'text', (r) => r.servedGroup],
 ];
 
 const INSERT_SQL = `INSERT INTO ${USAGE_TABLE} (${COLUMNS.map(([c]) => c).join(', ')})

@@ -115,6 +115,14 @@ const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    // Feedback finds a request in its usage record once the in-memory book has forgotten it.
+    version: 21,
+    sql: `
+      ALTER TABLE usage_records ADD COLUMN task_cluster TEXT;
+      ALTER TABLE usage_records ADD COLUMN served_group TEXT;
+    `,
+  },
 ];
 
 export function openDatabase(path: string): SqliteDatabase {

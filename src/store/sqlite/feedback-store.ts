@@ -1,5 +1,6 @@
 // Auto-routing feedback aggregates in the SQLite database (migration 20): read once at start-up, then
-// increments added in batches by FeedbackBook's timer, never on the request path.
+// increments added in batches by FeedbackBook's timer, never on the request path. One process owns
+// the file, so the aggregates are not shared (no periodic re-read).
 import type { FeedbackAggregate, FeedbackStore } from '../../routing/feedback.ts';
 import type { SqliteDatabase } from './database.ts';
 
@@ -15,12 +16,12 @@ export class SqliteFeedbackStore implements FeedbackStore {
       ON CONFLICT (scope, cluster, model) DO UPDATE SET n = n + excluded.n, success = success + excluded.success, updated_at = excluded.updated_at`);
   }
 
-  load(): FeedbackAggregate[] {
+  async load(): Promise<FeedbackAggregate[]> {
     const rows = this.db.prepare('SELECT scope, cluster, model, n, success FROM feedback_aggregates ORDER BY scope, cluster, model').all() as FeedbackAggregate[];
     return rows.filter((r) => r.scope === 'model' || r.scope === 'cheap_tiers');
   }
 
-  add(increments: readonly FeedbackAggregate[]): void {
+  async add(increments: readonly FeedbackAggregate[]): Promise<void> {
     const at = this.now();
     this.db.transaction((rows: readonly FeedbackAggregate[]) => {
       for (const r of rows) this.upsert.run({ scope: r.scope, cluster: r.cluster, model: r.model, n: r.n, success: r.success, at });

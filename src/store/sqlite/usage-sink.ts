@@ -50,8 +50,8 @@ export class SqliteUsageSink implements UsageSink, UsageSinkStatsSource {
       INSERT OR IGNORE INTO usage_records (request_id, ts, dialect, operation, requested_model, model_group, deployment,
         provider, provider_model, status, error_class, stream, prompt_tokens, completion_tokens, cached_tokens, cost_usd,
         usage_estimated, latency_ms, ttft_ms, attempts, fallback_reason, client_abandoned, strategy, candidates, route_reason, org_id, team_id, user_id, key_id, complexity, auto_tier,
-        baseline_cost_usd, cache_hit, request_body, response_body)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+        baseline_cost_usd, cache_hit, request_body, response_body, task_cluster, served_group)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.upserts = new Map(ROLLUP_TABLES.map(({ table, cube }) => [table, db.prepare(rollupUpsertSql(table, cube))]));
     this.timer = setInterval(() => this.writeBatch(), options.flushIntervalMs ?? 250);
     this.timer.unref();
@@ -199,5 +199,7 @@ function insertRecord(insert: { run(...params: unknown[]): { changes: number } }
     r.cacheHit === undefined ? null : r.cacheHit ? 1 : 0,
     r.requestBody ?? null,
     r.responseBody ?? null,
+    r.taskCluster ?? null,
+    r.servedGroup ?? null,
   ).changes;
 }
