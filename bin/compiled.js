@@ -101,6 +101,11 @@ async function compile(files, outdir, esbuild) {
         },
       },
     ],
+    // Whitespace and comments out: V8 keeps each module's source in the heap, and a single non-ASCII
+    // character in a comment makes it a two-byte string (4.7 MB for these three, 1.3 MB minified).
+    // Names stay, so stack traces still read; the linked source maps serve --enable-source-maps.
+    minifyWhitespace: true,
+    sourcemap: 'linked',
     // CommonJS packages (undici) call require() for Node built-ins.
     banner: { js: "import { createRequire as __switchyardRequire } from 'node:module'; const require = __switchyardRequire(import.meta.url);" },
     logLevel: 'silent',

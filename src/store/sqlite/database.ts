@@ -131,7 +131,10 @@ export function openDatabase(path: string): SqliteDatabase {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
-  // SQLite's default page cache (~2 MB): batched inserts touch only the right edges of the indexes.
+  // A 2 MB page cache (SQLite's own default; better-sqlite3 builds with 16 MB): batched inserts touch
+  // only the right edges of the indexes and of the minute rollups, and the 14 MB saved is resident
+  // memory. Writing 160k records cost the same CPU either way; scans read through openReadDatabase.
+  db.pragma('cache_size = -2000');
   migrate(db);
   return db;
 }
