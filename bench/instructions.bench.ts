@@ -8,14 +8,16 @@
 // `valgrind --tool=callgrind --instr-atstart=no` with `node --single-threaded`, so JIT compilation
 // and GC are counted in the one thread. After `--warm` requests, instrumentation is switched on for
 // exactly `--requests` requests (8 connections) and dumped. Needs valgrind (Debian package).
-// Prints the count and an `INSTR_JSON` line; the dump stays in the printed directory for
-// `callgrind_annotate`.
+// Prints the count, split into GC, compilation and the rest (bench/callgrind-split.ts: compare the
+// rest, which repeats within ~2 %), and an `INSTR_JSON` line; the dump stays in the printed directory
+// for `callgrind_annotate`.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
+import { splitInstructions } from './callgrind-split.ts';
 import { BODY, child, freePort, gatewayConfig, KEY, LOAD_CORE, ROOT, STREAM_BODY, waitFor } from './harness.ts';
 
 const { values: args } = parseArgs({
@@ -76,10 +78,25 @@ async function main(): Promise<void> {
       if (match && Number(match[1]) > total) [total, dump] = [Number(match[1]), join(dir, file)];
     }
     if (total === 0) throw new Error(`callgrind wrote no counts in ${dir}`);
-    const result = { payload: args.payload, warm: WARM, requests: REQUESTS, failed, instructionsPerRequest: Math.round(total / REQUESTS), dump };
+    const split = splitInstructions(dump);
+    const perRequest = (n: number): number => Math.round(n / REQUESTS);
+    const result = {
+      payload: args.payload,
+      warm: WARM,
+      requests: REQUESTS,
+      failed,
+      instructionsPerRequest: perRequest(total),
+      gcPerRequest: perRequest(split.gc),
+      compilePerRequest: perRequest(split.compile),
+      restPerRequest: perRequest(split.rest),
+      dump,
+    };
+    const k = (n: number): string => `${(n / 1000).toFixed(1)}k`;
     process.stdout.write(
-      `${args.payload}: ${(result.instructionsPerRequest / 1000).toFixed(1)}k instructions per request in the gateway ` +
-        `(${REQUESTS} requests after ${WARM} of warm-up; ${failed} failed)\ndump: ${dump}\nINSTR_JSON ${JSON.stringify(result)}\n`,
+      `${args.payload}: ${k(result.instructionsPerRequest)} instructions per request in the gateway ` +
+        `(${REQUESTS} requests after ${WARM} of warm-up; ${failed} failed)\n` +
+        `  GC ${k(result.gcPerRequest)}, compilation ${k(result.compilePerRequest)}, the rest ${k(result.restPerRequest)}\n` +
+        `dump: ${dump}\nINSTR_JSON ${JSON.stringify(result)}\n`,
     );
   } finally {
     await pool.close();

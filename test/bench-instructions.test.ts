@@ -28,6 +28,9 @@ describe.skipIf(!hasValgrind)('instruction-count benchmark, smoke run', () => {
     expect(result.requests).toBe(50);
     expect(result.failed).toBe(0);
     expect(result.instructionsPerRequest).toBeGreaterThan(10_000);
+    // The split covers every instruction counted (each part rounded per request).
+    expect(result.restPerRequest).toBeGreaterThan(0);
+    expect(Math.abs(result.gcPerRequest + result.compilePerRequest + result.restPerRequest - result.instructionsPerRequest)).toBeLessThanOrEqual(2);
     expect(existsSync(result.dump)).toBe(true);
     rmSync(dirname(result.dump), { recursive: true, force: true });
   });

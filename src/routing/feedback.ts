@@ -242,10 +242,10 @@ export class FeedbackBook {
   /** Records a score in [0, 1] (thumbs up = 1, down = 0); ≥ 0.5 counts as a success. */
   record(outcome: RoutedOutcome, score: number): void {
     const success = score >= 0.5 ? 1 : 0;
-    bump(this.byModel, `${outcome.cluster}\u0000${outcome.model}`, success);
+    add(this.byModel, `${outcome.cluster}\u0000${outcome.model}`, 1, success);
     this.queue('model', outcome.cluster, outcome.model, success);
     if (outcome.tier && outcome.tier !== 'premium') {
-      bump(this.cheapByCluster, outcome.cluster, success);
+      add(this.cheapByCluster, outcome.cluster, 1, success);
       this.queue('cheap_tiers', outcome.cluster, '', success);
     }
   }
@@ -340,10 +340,6 @@ export class FeedbackBook {
     const rate = t.success / t.n;
     return Math.max(-config.max_shift, Math.min(config.max_shift, config.target_success - rate));
   }
-}
-
-function bump<K>(map: Map<K, Tally>, key: K, success: number): void {
-  add(map, key, 1, success);
 }
 
 function add<K>(map: Map<K, Tally>, key: K, n: number, success: number): void {
