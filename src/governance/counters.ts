@@ -4,6 +4,7 @@
 // each method does all its work synchronously before its first (and only) await point, which makes it
 // atomic under any number of concurrent requests in one process.
 import { BoundedSet } from './bounded-set.ts';
+import { SlidingLog } from './sliding-log.ts';
 
 /** One budget a request is charged against, for the current period. */
 export interface BudgetLine {
@@ -176,7 +177,8 @@ const LOG_SWEEP_MS = 60_000;
  * Sliding windows are exact sliding logs: every admitted hit is kept as (time, cost) until it leaves
  * the window, with a running sum. "60 rpm" therefore means at most 60 in ANY 60 s span — no
  * fixed-window double bursts at the boundary, no approximation — at a memory cost of one entry per
- * request in the window. (The Redis version keeps the same log in a sorted set plus a sum.)
+ * millisecond with hits in the window (src/governance/sliding-log.ts). (The Redis version keeps the
+ * same log in a sorted set plus a sum.)
  */
 export class InMemoryCounters implements Counters {
   /** Budget id → period start → counter. */
@@ -279,14 +281,14 @@ export class InMemoryCounters implements Counters {
       log.evict(now);
       const before = pending.get(check.key) ?? 0;
       if (log.sum + before + check.cost > check.limit) {
-        const states = checks.map((c, j) => logs[j].state(c, now));
+        const states = checks.map((c, j) => rateState(c, logs[j], now));
         const retryAfterMs = check.cost > check.limit ? check.windowMs : log.waitFor(log.sum + before + check.cost - check.limit, now);
         return { ok: false, key: check.key, limit: check.limit, remaining: Math.max(0, check.limit - log.sum), retryAfterMs, states };
       }
       pending.set(check.key, before + check.cost);
     }
     for (let i = 0; i < checks.length; i++) if (checks[i].cost !== 0) logs[i].add(now, checks[i].cost);
-    return { ok: true, states: checks.map((c, i) => logs[i].state(c, now)) };
+    return { ok: true, states: checks.map((c, i) => rateState(c, logs[i], now)) };
   }
 
   async adjust(key: string, windowMs: number, delta: number, at: number): Promise<void> {
@@ -401,77 +403,9 @@ export class InMemoryCounters implements Counters {
   }
 }
 
-/**
- * The entries of one sliding window in time order, with their running sum. Entries leave the
- * window `windowMs` after their time: an entry at t counts for every now in [t, t + windowMs).
- */
-class SlidingLog {
-  private times: number[] = [];
-  private costs: number[] = [];
-  private head = 0;
-  sum = 0;
-
-  constructor(readonly windowMs: number) {}
-
-  get size(): number {
-    return this.times.length - this.head;
-  }
-
-  evict(now: number): void {
-    const cutoff = now - this.windowMs;
-    while (this.head < this.times.length && this.times[this.head] <= cutoff) {
-      this.sum -= this.costs[this.head];
-      this.head++;
-    }
-    if (this.head === this.times.length) {
-      this.times = [];
-      this.costs = [];
-      this.head = 0;
-      this.sum = 0; // also clears any floating dust from fractional adjustments
-    } else if (this.head > 1024 && this.head * 2 > this.times.length) {
-      this.times = this.times.slice(this.head);
-      this.costs = this.costs.slice(this.head);
-      this.head = 0;
-    }
-  }
-
-  /**
-   * Appends, or inserts in time order (an adjustment of an earlier hit). Costs at the same
-   * millisecond share one entry (they leave the window together): at thousands of requests per
-   * second the log holds one entry per ms instead of one per hit and adjustment.
-   */
-  add(at: number, cost: number): void {
-    let i = this.times.length;
-    while (i > this.head && this.times[i - 1] > at) i--;
-    if (i > this.head && this.times[i - 1] === at) {
-      this.costs[i - 1] += cost;
-      this.sum += cost;
-      return;
-    }
-    if (i === this.times.length) {
-      this.times.push(at);
-      this.costs.push(cost);
-    } else {
-      this.times.splice(i, 0, at);
-      this.costs.splice(i, 0, cost);
-    }
-    this.sum += cost;
-  }
-
-  /** How long until at least `need` units have left the window. */
-  waitFor(need: number, now: number): number {
-    let freed = 0;
-    for (let i = this.head; i < this.times.length; i++) {
-      freed += this.costs[i];
-      if (freed >= need) return Math.max(0, this.times[i] + this.windowMs - now);
-    }
-    return this.windowMs;
-  }
-
-  state(check: RateCheck, now: number): RateState {
-    const resetMs = this.size === 0 ? 0 : Math.max(0, this.times[this.times.length - 1] + this.windowMs - now);
-    return { key: check.key, limit: check.limit, remaining: Math.max(0, check.limit - this.sum), resetMs };
-  }
+/** A window's state for `x-ratelimit-*` headers. */
+function rateState(check: RateCheck, log: SlidingLog, now: number): RateState {
+  return { key: check.key, limit: check.limit, remaining: Math.max(0, check.limit - log.sum), resetMs: log.resetMs(now) };
 }
 
 /** One line per (budget, period): the same budget listed twice must not be charged twice. */
