@@ -36,7 +36,6 @@ let url: string;
 let usageSink: SqliteUsageSink;
 let db: ReturnType<typeof openDatabase>;
 let config: ReturnType<typeof parseConfig>;
-let runtime: GovernanceRuntime;
 
 interface Tenant {
   secrets: Record<string, string>;
@@ -73,7 +72,7 @@ models:
   );
   db = openDatabase(join(mkdtempSync(join(tmpdir(), 'sy-isolation-')), 'db.sqlite'));
   usageSink = new SqliteUsageSink(db);
-  runtime = await GovernanceRuntime.open({ store: openSqliteGovernanceStore(db), config: config.governance, masterKey: MASTER });
+  const runtime = await GovernanceRuntime.open({ store: openSqliteGovernanceStore(db), config: config.governance, masterKey: MASTER });
   const service = new GovernanceService({ store: runtime.store, directory: runtime.directory, counters: runtime.counters });
   const org = await service.ensureDefaultOrg();
   gateway = new Gateway({ config, usageSink, governance: runtime, admin: new AdminApi(service, runtime.resolver) });
@@ -196,7 +195,9 @@ describe('inference API', () => {
   });
 
   it('the same holds for requests found only in the usage records (a restarted gateway remembers none)', async () => {
-    const restarted = new Gateway({ config, governance: runtime, feedbackArchive: usageRecordArchive(sqliteAnalytics(db).store) });
+    // A restart: its own governance runtime over the same database (closing a gateway closes its runtime).
+    const governance = await GovernanceRuntime.open({ store: openSqliteGovernanceStore(db), config: config.governance, masterKey: MASTER });
+    const restarted = new Gateway({ config, governance, feedbackArchive: usageRecordArchive(sqliteAnalytics(db).store) });
     const restartedUrl = (await restarted.listen(0, '127.0.0.1')).url;
     const feedback = (key: string, requestId: string) =>
       fetch(`${restartedUrl}/v1/feedback`, {
