@@ -197,7 +197,7 @@ describe('inference API', () => {
   it('the same holds for requests found only in the usage records (a restarted gateway remembers none)', async () => {
     // A restart: its own governance runtime over the same database (closing a gateway closes its runtime).
     const governance = await GovernanceRuntime.open({ store: openSqliteGovernanceStore(db), config: config.governance, masterKey: MASTER });
-    const restarted = new Gateway({ config, governance, feedbackArchive: usageRecordArchive(sqliteAnalytics(db).store) });
+    const restarted = new Gateway({ config, governance, feedbackArchive: usageRecordArchive(sqliteAnalytics(db).store, { flush: async () => {} }) });
     const restartedUrl = (await restarted.listen(0, '127.0.0.1')).url;
     const feedback = (key: string, requestId: string) =>
       fetch(`${restartedUrl}/v1/feedback`, {

@@ -206,7 +206,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     responses,
     cacheStore,
     feedbackStore: db ? new SqliteFeedbackStore(db) : new PostgresFeedbackStore((pgAnalytics as PostgresAnalytics).pool, schema),
-    feedbackArchive: usageRecordArchive(analytics.store),
+    feedbackArchive: usageRecordArchive(analytics.store, usageSink),
     ...(cluster && { onHealthChange: cluster.onHealthChange }),
     metrics: observability,
     readiness: async () => (db ? { usage_store: db.open } : { usage_store: true }),

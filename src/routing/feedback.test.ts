@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatRequest } from '../core/canonical.ts';
-import { FeedbackBook, recordedOutcome, taskCluster, type FeedbackAggregate, type FeedbackStore, type LearningConfig } from './feedback.ts';
+import { FeedbackBook, recordedOutcome, taskCluster, type FeedbackAggregate, type FeedbackStore, type LearningConfig, type RoutedOutcome } from './feedback.ts';
 
 const ask = (content: string): ChatRequest => ({ model: 'auto', messages: [{ role: 'user', content }] });
 const ON: LearningConfig = { enabled: true, min_samples: 5, target_success: 0.8, max_shift: 0.2 };
@@ -206,20 +206,65 @@ describe('FeedbackBook with a shared store', () => {
 });
 
 describe('FeedbackBook archive', () => {
-  it('finds a request it no longer remembers in the archive, and remembered ones without asking it', async () => {
+  /** An archive whose records are stored only when it catches up, like a usage sink's queue. */
+  function archive() {
+    const stored = new Map<string, RoutedOutcome>();
+    const queued = new Map<string, RoutedOutcome>();
     const asked: string[] = [];
-    const book = new FeedbackBook(1, {
-      archive: async (id) => {
-        asked.push(id);
-        return id === 'old' ? { cluster: 'code', model: 'big', keyId: 'k1' } : undefined;
+    let catchUps = 0;
+    return {
+      stored,
+      queued,
+      asked,
+      catchUps: () => catchUps,
+      archive: {
+        find: async (id: string) => {
+          asked.push(id);
+          return stored.get(id);
+        },
+        catchUp: async () => {
+          catchUps++;
+          for (const [id, outcome] of queued) stored.set(id, outcome);
+          queued.clear();
+        },
+      },
+    };
+  }
+
+  it('finds stored requests in the archive, and queued ones once it caught up', async () => {
+    const a = archive();
+    a.stored.set('old', { cluster: 'code', model: 'big', keyId: 'k1' });
+    a.queued.set('new', { cluster: 'chat', model: 'mini' });
+    const book = new FeedbackBook(10, { archive: a.archive });
+    expect(await book.find('old')).toEqual({ cluster: 'code', model: 'big', keyId: 'k1' });
+    expect(a.catchUps()).toBe(0);
+    expect(await book.find('new')).toEqual({ cluster: 'chat', model: 'mini' });
+    expect(a.catchUps()).toBe(1);
+    expect(await book.find('never')).toBeUndefined();
+    expect(a.catchUps()).toBe(2);
+    expect(a.asked).toEqual(['old', 'new', 'new', 'never', 'never']);
+  });
+
+  it('remembers nothing itself when it has an archive', async () => {
+    const a = archive();
+    const book = new FeedbackBook(10, { archive: a.archive });
+    expect(book.remembers).toBe(false);
+    book.remember('r1', { cluster: 'chat', model: 'mini' });
+    expect(book.lookup('r1')).toBeUndefined();
+    expect(await book.find('r1')).toBeUndefined();
+    expect(new FeedbackBook(10).remembers).toBe(true);
+  });
+
+  it('reports an archive that cannot be read', async () => {
+    const book = new FeedbackBook(10, {
+      archive: {
+        find: async () => {
+          throw new Error('database is locked');
+        },
+        catchUp: async () => {},
       },
     });
-    book.remember('old', { cluster: 'code', model: 'big', keyId: 'k1' });
-    book.remember('new', { cluster: 'chat', model: 'mini' });
-    expect(await book.find('new')).toEqual({ cluster: 'chat', model: 'mini' });
-    expect(await book.find('old')).toEqual({ cluster: 'code', model: 'big', keyId: 'k1' });
-    expect(await book.find('never')).toBeUndefined();
-    expect(asked).toEqual(['old', 'never']);
+    await expect(book.find('r1')).rejects.toThrow('database is locked');
   });
 });
 

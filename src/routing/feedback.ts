@@ -66,9 +66,18 @@ export function recordedOutcome(record: RecordedRequest | undefined): RoutedOutc
   return outcome;
 }
 
-/** The archive over a store of usage records (analytics' `getRequest`, SQLite or PostgreSQL). */
-export function usageRecordArchive(records: { getRequest(requestId: string): Promise<RecordedRequest | undefined> }): FeedbackArchive {
-  return async (requestId) => recordedOutcome(await records.getRequest(requestId));
+/**
+ * The archive over a store of usage records (analytics' `getRequest`, SQLite or PostgreSQL) fed by
+ * `sink`: catching up is the sink's flush, which writes the records still queued in memory.
+ */
+export function usageRecordArchive(
+  records: { getRequest(requestId: string): Promise<RecordedRequest | undefined> },
+  sink: { flush(): Promise<void> },
+): FeedbackArchive {
+  return {
+    find: async (requestId) => recordedOutcome(await records.getRequest(requestId)),
+    catchUp: () => sink.flush(),
+  };
 }
 
 export interface LearningConfig {
@@ -106,10 +115,15 @@ export interface FeedbackStore {
 }
 
 /**
- * Finds a request the book does not hold: forgotten (past its bound) or served by another replica.
- * Reads the request's usage record; never called on the request path.
+ * Where feedback finds the requests it refers to when the book does not remember them: the usage
+ * records, every replica's. Never called on the request path.
  */
-export type FeedbackArchive = (requestId: string) => Promise<RoutedOutcome | undefined>;
+export interface FeedbackArchive {
+  /** The outcome of a request whose usage record is stored; undefined when none is (yet). */
+  find(requestId: string): Promise<RoutedOutcome | undefined>;
+  /** Stores the records still queued in this process, so `find` knows every request it served. */
+  catchUp(): Promise<void>;
+}
 
 export interface FeedbackBookOptions {
   store?: FeedbackStore;
@@ -122,11 +136,7 @@ export interface FeedbackBookOptions {
   onError?: (error: Error) => void;
 }
 
-/**
- * How many routed requests a book remembers by default. The usage records hold every request once
- * their batch is written (a fraction of a second later), so the book only has to bridge that gap;
- * 20k is 4 s at 5,000 requests/s.
- */
+/** How many routed requests a book without an archive remembers by default. */
 export const DEFAULT_REMEMBERED = 20_000;
 
 const CLUSTER_LIST: readonly TaskCluster[] = ['code', 'math', 'choice', 'extraction', 'translation', 'writing', 'chat'];
@@ -135,10 +145,12 @@ const CLUSTERS: ReadonlySet<string> = new Set<string>(CLUSTER_LIST);
 const TIER_LIST: ReadonlyArray<QualityTier | undefined> = [undefined, 'economy', 'standard', 'premium'];
 
 /**
- * Remembers recent routed requests (bounded) so feedback can find them, falling back to the archive
- * (usage records) for older ones, and aggregates the outcomes per cluster and model, and per cluster
- * for the cheaper tiers. With a store, `open()` loads the aggregates and every read or write of the
- * store runs one at a time, off the request path.
+ * Finds the routed requests feedback refers to, and aggregates the outcomes per cluster and model,
+ * and per cluster for the cheaper tiers. With an archive (the usage records) the book remembers no
+ * request itself: a request not found there yet has its record still queued, so the archive catches
+ * up and is asked again; that costs the request path nothing and finds requests served by any
+ * replica. Without one it remembers the most recent requests (bounded). With a store, `open()` loads
+ * the aggregates and every read or write of the store runs one at a time, off the request path.
  */
 export class FeedbackBook {
   /**
@@ -178,10 +190,16 @@ export class FeedbackBook {
     this.flushIntervalMs = options.flushIntervalMs ?? 1000;
     this.refreshIntervalMs = options.refreshIntervalMs ?? 10_000;
     this.onError = options.onError ?? (() => {});
-    this.ids = new Array<string | undefined>(maxRecent);
-    this.models = new Array<string>(maxRecent);
-    this.keyIds = new Array<string | undefined>(maxRecent);
-    this.codes = new Uint8Array(maxRecent);
+    const capacity = this.archive ? 0 : maxRecent;
+    this.ids = new Array<string | undefined>(capacity);
+    this.models = new Array<string>(capacity);
+    this.keyIds = new Array<string | undefined>(capacity);
+    this.codes = new Uint8Array(capacity);
+  }
+
+  /** Whether `remember` keeps anything (false with an archive): callers can skip building outcomes. */
+  get remembers(): boolean {
+    return this.archive === undefined;
   }
 
   /** Loads the stored aggregates; with a shared store, re-reads them every `refreshIntervalMs`. */
@@ -205,8 +223,9 @@ export class FeedbackBook {
     }).catch((error: unknown) => this.report(error));
   }
 
-  /** Called for every routed request; the oldest are forgotten first. */
+  /** Called for every routed request; the oldest are forgotten first. A no-op with an archive. */
   remember(requestId: string, outcome: RoutedOutcome): void {
+    if (this.archive) return;
     let slot = this.slots.get(requestId);
     if (slot === undefined) {
       slot = this.next;
@@ -221,9 +240,14 @@ export class FeedbackBook {
     this.codes[slot] = CLUSTER_LIST.indexOf(outcome.cluster) * 4 + TIER_LIST.indexOf(outcome.tier);
   }
 
-  /** A request this book remembers, else the archive's (usage records); undefined when neither knows it. */
+  /** The archive's outcome of a request (after it caught up, if needed), else what this book remembers. */
   async find(requestId: string): Promise<RoutedOutcome | undefined> {
-    return this.lookup(requestId) ?? this.archive?.(requestId);
+    const archive = this.archive;
+    if (!archive) return this.lookup(requestId);
+    const found = await archive.find(requestId);
+    if (found) return found;
+    await archive.catchUp();
+    return archive.find(requestId);
   }
 
   /** Only what this book remembers. */

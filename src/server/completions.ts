@@ -538,12 +538,14 @@ export class CompletionService {
     if (deployment && routed && record.status < 400) {
       const cluster = routed.cluster ?? taskCluster(routed.req);
       record.taskCluster = cluster;
-      this.deps.feedback.remember(record.requestId, {
-        cluster,
-        model: deployment.group,
-        tier: routed.auto?.tier as QualityTier | undefined,
-        keyId: record.keyId,
-      });
+      if (this.deps.feedback.remembers) {
+        this.deps.feedback.remember(record.requestId, {
+          cluster,
+          model: deployment.group,
+          tier: routed.auto?.tier as QualityTier | undefined,
+          keyId: record.keyId,
+        });
+      }
     }
     record.attempts = attempts.length;
     record.fallbackReason = fallbackReason(attempts);

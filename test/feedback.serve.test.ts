@@ -1,0 +1,77 @@
+// Feedback as `switchyard serve` takes it: the gateway remembers no request in memory, it finds each
+// one in the usage records. A request whose record is still queued (here the batch waits a minute)
+// is found because the lookup first writes the queue; after a restart, from the records alone.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, killAll, run, type Run } from './support/process.ts';
+
+const MASTER = 'sk-sy-feedback-master-key';
+let config = '';
+let gwPort = 0;
+
+beforeAll(async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sy-feedback-'));
+  const simPort = await freePort();
+  gwPort = await freePort();
+  const sim = run(['simulate', '--format', 'openai', '--port', String(simPort)]);
+  await sim.waitFor('listening on');
+  config = join(dir, 'switchyard.yaml');
+  writeFileSync(
+    config,
+    `server: { master_key: ${MASTER} }
+storage: { sqlite: ${join(dir, 'db.sqlite')} }
+providers: [ { name: sim, type: openai, base_url: "http://127.0.0.1:${simPort}/v1", api_key: k } ]
+models:
+  - { name: gpt-4o-mini, deployments: [ { provider: sim, model: gpt-4o-mini } ] }
+usage:
+  flush_interval_ms: 60000
+`,
+  );
+});
+
+afterAll(() => killAll());
+
+async function serve(): Promise<Run> {
+  const gw = run(['serve', '--config', config, '--port', String(gwPort)]);
+  await gw.waitFor('listening on');
+  return gw;
+}
+
+function feedback(requestId: string): Promise<Response> {
+  return fetch(`http://127.0.0.1:${gwPort}/v1/feedback`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${MASTER}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ request_id: requestId, rating: 'up' }),
+  });
+}
+
+describe('feedback through serve', () => {
+  let requestId = '';
+
+  it('finds a request answered a moment ago, while its usage record still waits in the queue', async () => {
+    const gw = await serve();
+    const client = new OpenAI({ baseURL: `http://127.0.0.1:${gwPort}/v1`, apiKey: MASTER, maxRetries: 0 });
+    const { response } = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Write a haiku about rain.' }] }).withResponse();
+    requestId = response.headers.get('x-switchyard-request-id') ?? '';
+    const res = await feedback(requestId);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ object: 'feedback', request_id: requestId, score: 1, cluster: 'writing', model: 'gpt-4o-mini' });
+    const unknown = await feedback('req_0000000000000000000000000000dead');
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe('unknown_request');
+    gw.child.kill('SIGTERM');
+    expect(await gw.exit).toBe(0);
+  });
+
+  it('finds it again after a restart, from the usage records alone', async () => {
+    const gw = await serve();
+    const res = await feedback(requestId);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ request_id: requestId, cluster: 'writing', model: 'gpt-4o-mini' });
+    gw.child.kill('SIGTERM');
+    await gw.exit;
+  });
+});
