@@ -134,3 +134,24 @@ describe('period invariants (property)', () => {
     );
   });
 });
+
+describe('UTC without Intl', () => {
+  // 'Etc/GMT' is UTC too but takes the Intl path: the two must agree everywhere.
+  it.each(['daily', 'weekly', 'monthly'] as const)('%s windows and ISO strings in UTC equal those Intl computes', (period) => {
+    fc.assert(
+      fc.property(fc.integer({ min: utc('1970-01-01T00:00:00Z'), max: utc('2100-12-31T00:00:00Z') }), fc.constantFrom('UTC', 'Etc/UTC', 'Zulu'), (now, zone) => {
+        expect(periodWindow(period, zone, now)).toEqual(periodWindow(period, 'Etc/GMT', now));
+        expect(isoInZone(now, zone)).toBe(isoInZone(now, 'Etc/GMT'));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('knows every UTC name Intl knows, and still refuses unknown zones', () => {
+    for (const zone of ['UTC', 'Etc/UTC', 'Etc/Universal', 'Etc/Zulu', 'Universal', 'Zulu']) {
+      expect(isValidTimeZone(zone)).toBe(true);
+      expect(new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone).toMatch(/^(UTC|Etc\/UTC)$/);
+    }
+    expect(isValidTimeZone('utc ')).toBe(false);
+  });
+});
