@@ -179,12 +179,23 @@ export function countersContract(name: string, make: CountersFactory): void {
 
     it('RPM 60 admits exactly 60 of 200 concurrent hits in the window', async () => {
       const counters = await make({});
-      const results = await Promise.all(Array.from({ length: 200 }, (_, i) => counters.hit([rpm()], 1_000_000 + (i % 7))));
+      // 960,000 is a whole number of ticks (60 ms for a minute), so hits then are kept at that instant.
+      const results = await Promise.all(Array.from({ length: 200 }, (_, i) => counters.hit([rpm()], 960_000 + (i % 7))));
       expect(results.filter((r) => r.ok)).toHaveLength(60);
-      expect(await counters.usage('rpm:key:k', 60_000, 1_000_010)).toBe(60);
+      expect(await counters.usage('rpm:key:k', 60_000, 960_010)).toBe(60);
       // Still full just before the first hits leave the window, open again right after.
-      expect((await counters.hit([rpm()], 1_059_999)).ok).toBe(false);
-      expect((await counters.hit([rpm()], 1_060_000)).ok).toBe(true);
+      expect((await counters.hit([rpm()], 1_019_999)).ok).toBe(false);
+      expect((await counters.hit([rpm()], 1_020_000)).ok).toBe(true);
+    });
+
+    it('keeps each hit until the end of its tick (a thousandth of the window) plus the window, never less', async () => {
+      const counters = await make({});
+      const limit = { key: 'rpm:key:k', limit: 1, windowMs: 60_000, cost: 1 };
+      expect((await counters.hit([limit], 1_000_001)).ok).toBe(true); // its tick ends at 1,000,020
+      for (const now of [1_000_001, 1_060_000, 1_060_001, 1_060_019]) {
+        expect(await counters.hit([limit], now)).toMatchObject({ ok: false, retryAfterMs: 1_060_020 - now });
+      }
+      expect((await counters.hit([limit], 1_060_020)).ok).toBe(true);
     });
 
     it('slides: no double burst at a boundary, and names the wait', async () => {
@@ -213,12 +224,13 @@ export function countersContract(name: string, make: CountersFactory): void {
     it('reports remaining and reset for every check', async () => {
       const counters = await make({});
       await counters.hit([rpm()], 0);
-      const result = await counters.hit([rpm(), { key: 'tpm:key:k', limit: 1000, windowMs: 60_000, cost: 100 }], 10_000);
+      const result = await counters.hit([rpm(), { key: 'tpm:key:k', limit: 1000, windowMs: 60_000, cost: 100 }], 9_990);
+      // Kept at the end of their tick, 10,020: the windows are empty again 60.03 s from now.
       expect(result).toEqual({
         ok: true,
         states: [
-          { key: 'rpm:key:k', limit: 60, remaining: 58, resetMs: 60_000 },
-          { key: 'tpm:key:k', limit: 1000, remaining: 900, resetMs: 60_000 },
+          { key: 'rpm:key:k', limit: 60, remaining: 58, resetMs: 60_030 },
+          { key: 'tpm:key:k', limit: 1000, remaining: 900, resetMs: 60_030 },
         ],
       });
     });

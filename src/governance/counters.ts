@@ -174,11 +174,12 @@ const LOG_SWEEP_MS = 60_000;
 /**
  * Single-process counters.
  *
- * Sliding windows are exact sliding logs: every admitted hit is kept as (time, cost) until it leaves
- * the window, with a running sum. "60 rpm" therefore means at most 60 in ANY 60 s span — no
- * fixed-window double bursts at the boundary, no approximation — at a memory cost of one entry per
- * millisecond with hits in the window (src/governance/sliding-log.ts). (The Redis version keeps the
- * same log in a sorted set plus a sum.)
+ * Sliding windows are sliding logs: every admitted hit is kept, in ticks of a thousandth of the
+ * window rounded up, until it leaves the window, with a running sum. "60 rpm" therefore means at
+ * most 60 in ANY 60 s span — no fixed-window double bursts at the boundary — at a memory cost of at
+ * most ~1,000 entries per window; a refusal lasts at most one tick (60 ms) longer than an exact
+ * log's (src/governance/sliding-log.ts). (The Redis version keeps the same ticks in a sorted set
+ * plus a hash.)
  */
 export class InMemoryCounters implements Counters {
   /** Budget id → period start → counter. */

@@ -3,7 +3,8 @@ import type { GatewayError } from '../core/errors.ts';
 import { InMemoryCounters } from './counters.ts';
 import { formatDuration, RateLimiter, type LimitSubject, type RateDecision } from './rate-limits.ts';
 
-const T0 = 1_000_000;
+// A whole number of ticks (a thousandth of the 60 s window), so hits at T0 are kept at T0 exactly.
+const T0 = 960_000;
 
 function subjects(key: LimitSubject['limits'], user?: LimitSubject['limits'], team?: LimitSubject['limits']): LimitSubject[] {
   return [
@@ -68,7 +69,8 @@ describe('RateLimiter.admit', () => {
     });
     const second = await limiter.admit(s, 1000, T0 + 500);
     expect(second.headers['x-ratelimit-remaining-requests']).toBe('8');
-    expect(second.headers['x-ratelimit-reset-requests']).toBe('1m0s');
+    // Kept at the end of its 60 ms tick (T0 + 540): the window is empty again 60.04 s from now.
+    expect(second.headers['x-ratelimit-reset-requests']).toBe('1m0.04s');
   });
 
   it('refuses on tokens, naming the team and what is left, and counts nothing', async () => {

@@ -1,17 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import { SlidingLog } from './sliding-log.ts';
+import { SlidingLog, tickEnd, tickMs } from './sliding-log.ts';
 
 /**
- * The definition, kept naively: every (time, cost) added, summed per millisecond (an adjustment
- * changes the cost of the hit it corrects) over those still in the window.
+ * The definition, kept naively: every (time, cost) added, summed per tick of a thousandth of the
+ * window and kept at the tick's end (an adjustment changes the cost of the tick of the hit it
+ * corrects), over those still in the window.
  */
 class Reference {
   entries: Array<{ at: number; cost: number }> = [];
-  constructor(readonly windowMs: number) {}
+  readonly tick: number;
+  constructor(readonly windowMs: number) {
+    this.tick = Math.max(1, Math.floor(windowMs / 1000));
+  }
   live(now: number): Array<{ at: number; cost: number }> {
-    const perMs = new Map<number, number>();
-    for (const e of this.entries) if (e.at > now - this.windowMs) perMs.set(e.at, (perMs.get(e.at) ?? 0) + e.cost);
-    return [...perMs].map(([at, cost]) => ({ at, cost })).sort((a, b) => a.at - b.at);
+    const perTick = new Map<number, number>();
+    for (const e of this.entries) {
+      const end = Math.ceil(e.at / this.tick) * this.tick;
+      if (end > now - this.windowMs) perTick.set(end, (perTick.get(end) ?? 0) + e.cost);
+    }
+    return [...perTick].map(([at, cost]) => ({ at, cost })).sort((a, b) => a.at - b.at);
   }
   sum(now: number): number {
     return this.live(now).reduce((s, e) => s + e.cost, 0);
@@ -38,10 +45,17 @@ function random(seed: number): () => number {
   };
 }
 
+describe('tickEnd', () => {
+  it('rounds a hit up to the end of its tick, a thousandth of the window and at least 1 ms', () => {
+    expect([tickMs(60_000), tickMs(1000), tickMs(999), tickMs(86_400_000)]).toEqual([60, 1, 1, 86_400]);
+    expect([tickEnd(0, 60_000), tickEnd(1, 60_000), tickEnd(60, 60_000), tickEnd(61, 60_000)]).toEqual([0, 60, 60, 120]);
+    expect(tickEnd(1_000_003, 500)).toBe(1_000_003);
+  });
+});
+
 describe('SlidingLog', () => {
-  it('agrees with the definition through growth, compaction, same-millisecond hits and adjustments of earlier hits', () => {
+  it.each([500, 5_000])('agrees with the definition through growth, compaction, same-tick hits and adjustments of earlier hits (window %i ms)', (windowMs) => {
     const rand = random(7);
-    const windowMs = 500;
     const log = new SlidingLog(windowMs);
     const ref = new Reference(windowMs);
     let now = 0;
@@ -51,7 +65,7 @@ describe('SlidingLog', () => {
       log.evict(now);
       const at = rand() < 0.1 ? Math.max(0, now - Math.floor(rand() * windowMs)) : now; // an adjustment of an earlier hit
       const cost = rand() < 0.1 ? -Math.floor(rand() * 3) : 1 + Math.floor(rand() * 5);
-      if (at > now - windowMs) {
+      if (tickEnd(at, windowMs) > now - windowMs) {
         log.add(at, cost);
         ref.entries.push({ at, cost });
       }
@@ -66,20 +80,35 @@ describe('SlidingLog', () => {
     }
   });
 
-  it('holds one entry per millisecond, in arrays at most twice that, and gives memory back once empty', () => {
+  it('holds one entry per tick, in arrays at most twice that, and gives memory back once empty', () => {
     const log = new SlidingLog(60_000);
     for (let t = 0; t < 60_000; t++) for (let hit = 0; hit < 3; hit++) log.add(t, 1);
-    expect(log.size).toBe(60_000);
+    // Ticks end at 0, 60, …, 60,000: 1,001 entries for 60,000 milliseconds of hits.
+    expect(log.size).toBe(1001);
     expect(log.sum).toBe(180_000);
-    // A full minute keeps rolling without growing: each millisecond leaves as a new one arrives.
+    // A full minute keeps rolling without growing: each tick leaves as a new one arrives.
+    let largest = 0;
     for (let t = 60_000; t < 180_000; t++) {
       log.evict(t);
       log.add(t, 1);
+      largest = Math.max(largest, log.size);
     }
-    expect(log.size).toBe(60_000);
-    expect(log.capacity).toBeLessThanOrEqual(2 * 65_536);
+    expect(largest).toBe(1001);
+    expect(log.capacity).toBeLessThanOrEqual(2048);
     log.evict(10_000_000);
     expect([log.size, log.sum]).toEqual([0, 0]);
     expect(log.capacity).toBeLessThanOrEqual(1024);
+  });
+
+  it('counts a hit for the whole window after it was made, and at most one tick longer', () => {
+    const log = new SlidingLog(60_000);
+    log.add(1_000_001, 1); // kept at the end of its tick, 1,000,020
+    for (const now of [1_000_001, 1_060_000, 1_060_001, 1_060_019]) {
+      log.evict(now);
+      expect(log.sum).toBe(1);
+    }
+    expect(log.resetMs(1_060_001)).toBe(19);
+    log.evict(1_060_020);
+    expect(log.sum).toBe(0);
   });
 });

@@ -1,9 +1,27 @@
-// One exact sliding window of the in-process counters: every admitted hit kept as (time, cost) until
-// it leaves the window, with a running sum. Hits of the same millisecond share one entry (they leave
-// together), so a busy window holds at most one entry per millisecond of its length: 60,000 for a
-// per-minute limit, ~1 MB. The entries live in two Float64Arrays used as a queue that compacts in
-// place and doubles only when more than half full, so the capacity stays within twice the entries;
-// two `number[]` whose front was cut off with `slice` cost ~65 ns per hit against ~40.
+// One sliding window of the in-process counters: every admitted hit kept as (time, cost) until it
+// leaves the window, with a running sum. Hits are kept per tick of a thousandth of the window (at
+// least 1 ms), each at the tick's end (see `tickEnd`), so a busy window holds at most ~1,000 entries
+// (16 KB) whatever its length or rate: a per-minute limit at one entry per millisecond held 60,000
+// (~1 MB). The entries live in two Float64Arrays used as a queue that compacts in place and doubles
+// only when more than half full, so the capacity stays within twice the entries; two `number[]`
+// whose front was cut off with `slice` cost ~65 ns per hit against ~40.
+
+/** The tick of a window: a thousandth of it, at least 1 ms, whole milliseconds. */
+export function tickMs(windowMs: number): number {
+  return Math.max(1, Math.floor(windowMs / 1000));
+}
+
+/**
+ * Where a hit made at `at` is kept: the end of its tick. Rounding up, never down, is what keeps the
+ * window exact in the direction that matters: a hit counts for at least the whole window after it
+ * was made (never admitting past a limit in any window-long span), and at most one tick longer (a
+ * refusal can last up to 0.1 % of the window longer than an exact log's). The Redis counters keep
+ * the same ticks.
+ */
+export function tickEnd(at: number, windowMs: number): number {
+  const tick = tickMs(windowMs);
+  return Math.ceil(at / tick) * tick;
+}
 
 const INITIAL_CAPACITY = 16;
 /** An emptied log above this capacity gives its memory back (a busy key that went quiet). */
@@ -17,7 +35,7 @@ export class SlidingLog {
   private tail = 0;
   sum = 0;
 
-  /** Entries leave the window `windowMs` after their time: an entry at t counts for every now in [t, t + windowMs). */
+  /** Entries leave the window `windowMs` after their time (their tick's end): an entry at t counts for every now < t + windowMs. */
   constructor(readonly windowMs: number) {}
 
   get size(): number {
@@ -46,8 +64,9 @@ export class SlidingLog {
     }
   }
 
-  /** Appends, or inserts in time order (an adjustment of an earlier hit); the same millisecond adds to its entry. */
-  add(at: number, cost: number): void {
+  /** Adds a hit made at `at` to its tick: appends, or inserts in time order (an adjustment of an earlier hit). */
+  add(hitAt: number, cost: number): void {
+    const at = tickEnd(hitAt, this.windowMs);
     let i = this.tail;
     while (i > this.head && this.times[i - 1] > at) i--;
     if (i > this.head && this.times[i - 1] === at) {

@@ -86,7 +86,9 @@ if (!up) {
       expect((await r1.hit([tpm], 5000)).ok).toBe(true);
       await r2.adjust('tpm:key:k', 60_000, -700, 5000);
       expect(await r1.usage('tpm:key:k', 60_000, 6000)).toBe(200);
-      expect(await r1.usage('tpm:key:k', 60_000, 65_000)).toBe(0);
+      // Both kept at the end of the hit's tick (5,040), so they leave together.
+      expect(await r1.usage('tpm:key:k', 60_000, 65_039)).toBe(200);
+      expect(await r1.usage('tpm:key:k', 60_000, 65_040)).toBe(0);
     });
 
     it("frees a crashed replica's reservation when it expires (Redis server clock), and still charges a late settle", async () => {
@@ -123,7 +125,21 @@ if (!up) {
       await r1.adjust('rpm:key:k', 1000, 0.5, 5000);
       expect(await r1.usage('rpm:key:k', 1000, 5999)).toBe(1.5);
       expect(await r1.usage('rpm:key:k', 1000, 6000)).toBe(0);
-      expect(await a.exists(`${prefix}w:rpm:key:k`, `${prefix}wm:rpm:key:k`)).toBe(0);
+      expect(await a.exists(`${prefix}wt:rpm:key:k`, `${prefix}wtm:rpm:key:k`)).toBe(0);
+    });
+
+    it('holds one member per tick, not per hit: a busy minute stays ~1,000 members', async () => {
+      const prefix = uniquePrefix('ticks');
+      const [r1, r2] = replicas(prefix);
+      const check = { key: 'rpm:key:k', limit: 1_000_000, windowMs: 60_000, cost: 1 };
+      // 6,000 hits over 3 s (two per millisecond, from two replicas): ticks of 60 ms ending at 600,000 … 603,000.
+      await Promise.all(Array.from({ length: 6000 }, (_, i) => (i % 2 ? r1 : r2).hit([check], 600_000 + Math.floor(i / 2))));
+      expect(await a.zcard(`${prefix}wt:rpm:key:k`)).toBe(51);
+      expect(await r1.usage('rpm:key:k', 60_000, 602_999)).toBe(6000);
+      // The first tick (hits at 600,000 only, kept there) leaves first; the next holds 600,001–600,060.
+      expect(await r2.usage('rpm:key:k', 60_000, 660_000)).toBe(6000 - 2);
+      expect(await r2.usage('rpm:key:k', 60_000, 660_060)).toBe(6000 - 2 - 120);
+      expect(await a.zcard(`${prefix}wt:rpm:key:k`)).toBe(49);
     });
 
     it('settles a request once across replicas, and only the replica that applied it reports the spend', async () => {
@@ -241,8 +257,8 @@ if (!up) {
           'bh:0:forever',
           'be:0:forever',
           'r:req',
-          'w:rpm:key:k',
-          'wm:rpm:key:k',
+          'wt:rpm:key:k',
+          'wtm:rpm:key:k',
           'c:conc:key:k',
         ].sort(),
       );
@@ -250,7 +266,7 @@ if (!up) {
       expect(await ttl('b:1000:daily')).toBeGreaterThan(34 * 24 * 3_600_000);
       expect(await ttl('b:0:forever')).toBe(-1);
       expect(await ttl('r:req')).toBeGreaterThan(30 * 60_000);
-      expect(await ttl('w:rpm:key:k')).toBeGreaterThan(60_000);
+      expect(await ttl('wt:rpm:key:k')).toBeGreaterThan(60_000);
       expect(await ttl('c:conc:key:k')).toBeGreaterThan(30_000);
       await counters.settle(r.reservation, 1);
       expect(await ttl('d:req')).toBeGreaterThan(50_000);

@@ -21,6 +21,7 @@ import {
   type SlotRequest,
   type SpendSink,
 } from '../../governance/counters.ts';
+import { tickEnd, tickMs } from '../../governance/sliding-log.ts';
 import { SCRIPTS, type ScriptName } from './scripts.ts';
 
 export interface RedisCountersOptions {
@@ -177,7 +178,7 @@ export class RedisCounters implements Counters {
     const args: ScriptArg[] = [num(now), GC_MARGIN_MS];
     for (const c of checks) {
       keys.push(...this.windowKeys(c.key));
-      args.push(num(c.limit), num(c.windowMs), num(c.cost));
+      args.push(num(c.limit), num(c.windowMs), num(c.cost), num(tickEnd(now, c.windowMs)));
     }
     const reply = array(await this.run('switchyardHit', keys, args));
     if (Number(reply[0]) === 1) return { ok: true, states: states(checks, reply.slice(1)) };
@@ -194,7 +195,7 @@ export class RedisCounters implements Counters {
 
   async adjust(key: string, windowMs: number, delta: number, at: number): Promise<void> {
     if (delta === 0) return;
-    await this.run('switchyardAdjust', this.windowKeys(key), [num(at), num(delta), windowMs + GC_MARGIN_MS]);
+    await this.run('switchyardAdjust', this.windowKeys(key), [num(tickEnd(at, windowMs)), num(delta), windowMs + tickMs(windowMs) + GC_MARGIN_MS]);
   }
 
   async usage(key: string, windowMs: number, now: number): Promise<number> {
@@ -277,7 +278,7 @@ export class RedisCounters implements Counters {
   // --- keys ------------------------------------------------------------------------------------
   // `b:<periodStart>:<budgetId>` (hash: spent, reserved), `bh:…` (hash: requestId → held amount),
   // `be:…` (zset: requestId by hold expiry), `r:<requestId>` (live reservation record),
-  // `d:<requestId>` (settled/released marker), `w:<key>` (zset log), `wm:<key>` (hash: sum, seq),
+  // `d:<requestId>` (settled/released marker), `wt:<key>` (zset of ticks), `wtm:<key>` (hash: sum, cost per tick),
   // `c:<key>` (zset: lease by expiry). The period start is numeric, so budget ids cannot collide.
 
   private lineKeys(budgetId: string, periodStart: number): [string, string, string] {
@@ -306,8 +307,12 @@ export class RedisCounters implements Counters {
     return args;
   }
 
+  /**
+   * A window's sorted set of ticks and its hash of sums. Named apart from the per-hit logs of
+   * releases before the ticks (`w:`, `wm:`), which these scripts cannot read and must not mix with.
+   */
   private windowKeys(key: string): [string, string] {
-    return [`${this.prefix}w:${key}`, `${this.prefix}wm:${key}`];
+    return [`${this.prefix}wt:${key}`, `${this.prefix}wtm:${key}`];
   }
 
   private slotKey(key: string): string {

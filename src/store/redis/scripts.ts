@@ -187,26 +187,29 @@ return 1
 `;
 
 const WINDOW_COMMON = `${COMMON}
--- Log members are 'time:seq:cost' (unique even for equal time and cost); the cost is the last field.
-local function cost(member) return tonumber(string.match(member, ':([^:]*)$')) end
+-- A window is a sorted set of tick ends (member and score: the tick's end, ms; a tick is a thousandth
+-- of the window, src/governance/sliding-log.ts) and a hash: the window's 'sum' and each tick's cost
+-- under the tick's end. So a busy window holds at most ~1,000 members whatever its rate.
 local function total(meta) return tonumber(redis.call('HGET', meta, 'sum')) or 0 end
--- Entries at or before the cutoff leave the window (an entry at t counts for now in [t, t + window)).
+-- Ticks at or before the cutoff leave the window (a tick ending at t counts for now < t + window).
 local function evict(log, meta, cutoff)
   local gone = redis.call('ZRANGEBYSCORE', log, '-inf', cutoff)
   if #gone == 0 then return end
+  local costs = redis.call('HMGET', meta, unpack(gone))
   local freed = 0
-  for i = 1, #gone do freed = freed + cost(gone[i]) end
+  for i = 1, #costs do freed = freed + (tonumber(costs[i]) or 0) end
   redis.call('ZREMRANGEBYSCORE', log, '-inf', cutoff)
   -- An emptied window is forgotten, and restarts from an exact 0 (no dust from fractional adjustments).
   if redis.call('EXISTS', log) == 0 then
     redis.call('DEL', meta)
   else
+    redis.call('HDEL', meta, unpack(gone))
     redis.call('HSET', meta, 'sum', num(total(meta) - freed))
   end
 end
-local function add(log, meta, at, costArg, keepMs)
-  local seq = redis.call('HINCRBY', meta, 'seq', 1)
-  redis.call('ZADD', log, at, at .. ':' .. seq .. ':' .. costArg)
+local function add(log, meta, tickEnd, costArg, keepMs)
+  redis.call('ZADD', log, tickEnd, tickEnd)
+  redis.call('HINCRBYFLOAT', meta, tickEnd, costArg)
   redis.call('HSET', meta, 'sum', num(total(meta) + tonumber(costArg)))
   redis.call('PEXPIRE', log, keepMs)
   redis.call('PEXPIRE', meta, keepMs)
@@ -214,24 +217,26 @@ end
 `;
 
 /**
- * KEYS: per check: log, meta. ARGV: now, keepMarginMs, then per check: limit, windowMs, cost.
- * Returns {1, remaining, resetMs, ... per check} | {0, checkIndex, remaining, retryAfterMs,
- * remaining, resetMs, ... per check}; numbers as strings.
+ * KEYS: per check: log, meta. ARGV: now, keepMarginMs, then per check: limit, windowMs, cost, the
+ * end of now's tick. Returns {1, remaining, resetMs, ... per check} | {0, checkIndex, remaining,
+ * retryAfterMs, remaining, resetMs, ... per check}; numbers as strings.
  */
 export const HIT = `${WINDOW_COMMON}
 local now = tonumber(ARGV[1])
 local n = #KEYS / 2
-local function limitOf(i) return tonumber(ARGV[3 * i]) end
-local function windowOf(i) return tonumber(ARGV[3 * i + 1]) end
-local function costArg(i) return ARGV[3 * i + 2] end
-local function waitFor(log, need, window)
+local function limitOf(i) return tonumber(ARGV[4 * i - 1]) end
+local function windowOf(i) return tonumber(ARGV[4 * i]) end
+local function costArg(i) return ARGV[4 * i + 1] end
+local function tickOf(i) return ARGV[4 * i + 2] end
+local function waitFor(log, meta, need, window)
   local freed, start = 0, 0
   while true do
-    local page = redis.call('ZRANGE', log, start, start + 511, 'WITHSCORES')
+    local page = redis.call('ZRANGE', log, start, start + 511)
     if #page == 0 then return window end
-    for j = 1, #page, 2 do
-      freed = freed + cost(page[j])
-      if freed >= need then return math.max(0, tonumber(page[j + 1]) + window - now) end
+    local costs = redis.call('HMGET', meta, unpack(page))
+    for j = 1, #page do
+      freed = freed + (tonumber(costs[j]) or 0)
+      if freed >= need then return math.max(0, tonumber(page[j]) + window - now) end
     end
     start = start + 512
   end
@@ -240,8 +245,8 @@ local function states(out)
   for i = 1, n do
     local log = KEYS[2 * i - 1]
     local reset = 0
-    local last = redis.call('ZRANGE', log, -1, -1, 'WITHSCORES')
-    if #last > 0 then reset = math.max(0, tonumber(last[2]) + windowOf(i) - now) end
+    local last = redis.call('ZRANGE', log, -1, -1)
+    if #last > 0 then reset = math.max(0, tonumber(last[1]) + windowOf(i) - now) end
     out[#out + 1] = num(math.max(0, limitOf(i) - total(KEYS[2 * i])))
     out[#out + 1] = num(reset)
   end
@@ -257,20 +262,21 @@ for i = 1, n do
   local before = pending[log] or 0
   if sum + before + c > limit then
     local retry = windowOf(i)
-    if c <= limit then retry = waitFor(log, sum + before + c - limit, windowOf(i)) end
+    if c <= limit then retry = waitFor(log, KEYS[2 * i], sum + before + c - limit, windowOf(i)) end
     return states({0, i, num(math.max(0, limit - sum)), num(retry)})
   end
   pending[log] = before + c
 end
 for i = 1, n do
   if tonumber(costArg(i)) ~= 0 then
-    add(KEYS[2 * i - 1], KEYS[2 * i], ARGV[1], costArg(i), windowOf(i) + tonumber(ARGV[2]))
+    -- Kept a margin past the moment the tick leaves the window (long windows have ticks of minutes).
+    add(KEYS[2 * i - 1], KEYS[2 * i], tickOf(i), costArg(i), windowOf(i) + tonumber(ARGV[2]) + math.max(0, tonumber(tickOf(i)) - now))
   end
 end
 return states({1})
 `;
 
-/** KEYS: log, meta. ARGV: at, delta, keepMs. A correction entry at the original time. */
+/** KEYS: log, meta. ARGV: the end of the original hit's tick, delta, keepMs. A correction of that tick's cost. */
 export const ADJUST = `${WINDOW_COMMON}
 add(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3])
 return 1
