@@ -3,7 +3,7 @@
 // with `--store`, straight to the governance store through the same AdminApi route table and
 // GovernanceService (acting as the master key) — so both modes validate and authorise identically.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { AdminApi } from '../admin/api.ts';
+import type { AdminApi } from '../admin/api.ts';
 import { GatewayError } from '../core/errors.ts';
 import { InMemoryCounters } from '../governance/counters.ts';
 import { GovernanceDirectory } from '../governance/directory.ts';
@@ -103,6 +103,8 @@ class DirectClient implements AdminClient {
       const directory = await GovernanceDirectory.load(store);
       const service = new GovernanceService({ store, directory, counters: new InMemoryCounters() });
       await service.ensureDefaultOrg();
+      // Loaded here, not at start-up: every CLI command (serve too) registers the admin commands.
+      const { AdminApi } = await import('../admin/api.ts');
       return new DirectClient(store, new AdminApi(service, new PrincipalResolver(directory, undefined)));
     } catch (error) {
       await store.close();

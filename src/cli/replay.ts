@@ -4,11 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig, mergeEnvProviders, parseConfig, type SwitchyardConfig } from '../config/index.ts';
 import { GatewayError } from '../core/errors.ts';
-import { PostgresUsageSource } from '../replay/postgres-source.ts';
-import { UsageSourceError, type UsageSource } from '../replay/records.ts';
-import { DEFAULT_MAX_RECORDS, ReplayRunner } from '../replay/runner.ts';
-import { SqliteUsageSource } from '../replay/sqlite-source.ts';
-import { formatReport } from '../replay/table.ts';
+import { DEFAULT_MAX_RECORDS, UsageSourceError, type UsageSource } from '../replay/records.ts';
 
 export interface ReplayCommandOptions {
   from: string;
@@ -34,14 +30,14 @@ function readConfig(path: string | undefined, env: NodeJS.ProcessEnv): Switchyar
   return mergeEnvProviders(file ? loadConfig(file, env) : parseConfig('{}', { env }), env);
 }
 
-function openSource(options: ReplayCommandOptions, config: SwitchyardConfig): UsageSource {
-  if (options.db !== undefined) return SqliteUsageSource.open(options.db);
+async function openSource(options: ReplayCommandOptions, config: SwitchyardConfig): Promise<UsageSource> {
+  if (options.db !== undefined) return (await import('../replay/sqlite-source.ts')).SqliteUsageSource.open(options.db);
   const kind = options.source ?? (config.storage.postgres ? 'postgres' : 'sqlite');
   if (kind === 'postgres') {
     if (!config.storage.postgres) throw new UsageSourceError('--source postgres needs storage.postgres in the config');
-    return PostgresUsageSource.open(config.storage.postgres);
+    return (await import('../replay/postgres-source.ts')).PostgresUsageSource.open(config.storage.postgres);
   }
-  return SqliteUsageSource.open(config.storage.sqlite);
+  return (await import('../replay/sqlite-source.ts')).SqliteUsageSource.open(config.storage.sqlite);
 }
 
 /** Runs one replay and writes the report; returns the exit code (0, or 2 for bad input). */
@@ -51,7 +47,9 @@ export async function runReplay(options: ReplayCommandOptions, io: ReplayIo): Pr
   try {
     const config = readConfig(options.config, env);
     const policy = readFileSync(options.policy, 'utf8');
-    source = openSource(options, config);
+    source = await openSource(options, config);
+    // Loaded here, not at start-up: every CLI command (serve too) registers this one.
+    const [{ ReplayRunner }, { formatReport }] = await Promise.all([import('../replay/runner.ts'), import('../replay/table.ts')]);
     const runner = new ReplayRunner({ config: () => config, source, now: io.now });
     const report = await runner.run({ from: options.from, to: options.to, policy, orgId: options.org, maxRecords: options.maxRecords ?? DEFAULT_MAX_RECORDS });
     io.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));

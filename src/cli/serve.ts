@@ -5,11 +5,11 @@ import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigError, describeEnvProviders, loadConfig, mergeEnvProviders, parseConfig, type SwitchyardConfig } from '../config/index.ts';
 import { registryWarnings } from '../routing/registry.ts';
-import { AdminApi } from '../admin/api.ts';
+import { lazyAdmin } from '../admin/lazy.ts';
 import { reconcileDeclared } from '../governance/reconcile.ts';
 import { GovernanceRuntime } from '../governance/runtime.ts';
 import { GovernanceService } from '../governance/service.ts';
-import { Gateway } from '../server/gateway.ts';
+import { Gateway, type AdminHandler } from '../server/gateway.ts';
 import { openPostgresGovernanceStore, openSqliteGovernanceStore } from '../store/governance/open.ts';
 import { Cluster } from '../cluster/cluster.ts';
 import { openPostgresUsage } from '../cluster/usage.ts';
@@ -26,9 +26,8 @@ import { connectRedis } from '../store/redis/connect.ts';
 import { SqliteFeedbackStore } from '../store/sqlite/feedback-store.ts';
 import { PostgresFeedbackStore } from '../store/postgres/feedback-store.ts';
 import { usageRecordArchive } from '../routing/feedback.ts';
-import { ReplayRunner } from '../replay/runner.ts';
-import { SqliteUsageSource } from '../replay/sqlite-source.ts';
-import { PostgresUsageSource } from '../replay/postgres-source.ts';
+import type { ReplayRunner } from '../replay/runner.ts';
+import type { UsageSource } from '../replay/records.ts';
 import { postgresAnalytics, sqliteAnalytics, type PostgresAnalytics } from '../analytics/open.ts';
 import { Observability } from '../observability/index.ts';
 import { createLogger } from '../observability/logger.ts';
@@ -195,9 +194,25 @@ export async function serve(options: ServeOptions): Promise<void> {
   const responses = await openResponseStore({ sqlite: db, postgres: config.storage.postgres, env: process.env, logger });
   const redisUrl = config.storage.redis;
   const cacheStore = openCacheStore(config, { db, redis: redisUrl ? () => connectRedis(redisUrl, { connectionName: 'switchyard-cache' }) : undefined });
-  const replaySource = reader ? SqliteUsageSource.over(reader) : PostgresUsageSource.over((pgAnalytics as PostgresAnalytics).pool);
-  const replay = new ReplayRunner({ config: () => gateway.config, source: replaySource });
-  const adminApi = (): AdminApi => new AdminApi(service, governance.resolver, { replay, analytics, routing: gateway });
+  // One replay runner outlives reloads of the admin API (its runs are kept); both load on first use.
+  let replay: Promise<ReplayRunner> | undefined;
+  let replaySource: UsageSource | undefined;
+  const replayRunner = (): Promise<ReplayRunner> =>
+    (replay ??= (async () => {
+      const { ReplayRunner } = await import('../replay/runner.ts');
+      replaySource = reader
+        ? (await import('../replay/sqlite-source.ts')).SqliteUsageSource.over(reader)
+        : (await import('../replay/postgres-source.ts')).PostgresUsageSource.over((pgAnalytics as PostgresAnalytics).pool);
+      return new ReplayRunner({ config: () => gateway.config, source: replaySource });
+    })().catch((err: unknown) => {
+      replay = undefined;
+      throw err;
+    }));
+  const adminApi = (): AdminHandler =>
+    lazyAdmin(async () => {
+      const { AdminApi } = await import('../admin/api.ts');
+      return new AdminApi(service, governance.resolver, { replay: await replayRunner(), analytics, routing: gateway });
+    });
   const gateway: Gateway = new Gateway({
     config,
     usageSink,
@@ -267,7 +282,7 @@ export async function serve(options: ServeOptions): Promise<void> {
       // Stops accepting, finishes in-flight requests and streams, flushes usage and spend.
       await gateway.close(config.cluster.drain_timeout_ms);
       await cluster?.close();
-      await replaySource.close();
+      await replaySource?.close();
       await pgAnalytics?.close();
       for (const sim of demo?.simulators ?? []) await sim.close();
       if (reader !== db) reader?.close();

@@ -33,6 +33,9 @@ export interface ReplayQuery {
   limit: number;
 }
 
+/** How many records a replay reads at most unless told otherwise. */
+export const DEFAULT_MAX_RECORDS = 200_000;
+
 /** Reads recorded requests, oldest first, in pages so a large window never blocks for long. */
 export interface UsageSource {
   read(query: ReplayQuery): AsyncIterable<ReplayRecord[]>;

@@ -4,11 +4,11 @@ import type { SwitchyardConfig } from '../config/schema.ts';
 import { GatewayError } from '../core/errors.ts';
 import { replayTraffic, type ReplayResult } from './engine.ts';
 import { parsePolicy, type ReplayPolicy } from './policy.ts';
-import type { ReplayRecord, UsageSource } from './records.ts';
+import { DEFAULT_MAX_RECORDS, type ReplayRecord, type UsageSource } from './records.ts';
 import type { SideSummary } from './tally.ts';
 
 /** Records read at most per replay unless asked otherwise (a replay holds its window in memory). */
-export const DEFAULT_MAX_RECORDS = 200_000;
+export { DEFAULT_MAX_RECORDS };
 
 export interface ReplayRequest {
   /** Epoch ms, ISO time, or a duration back from now (`7d`, `24h`, `30m`). */

@@ -1,0 +1,19 @@
+// The admin API loaded on its first request. Its modules (routes, request schemas, OpenAPI, replay)
+// hold ~2.5 MB of heap that a gateway nobody administers never needs; the first admin request pays
+// the import (tens of milliseconds) once.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AdminHandler } from '../server/gateway.ts';
+
+/** An `AdminHandler` that calls `load` on its first request (again on the next one if it failed). */
+export function lazyAdmin(load: () => Promise<AdminHandler>): AdminHandler {
+  let loaded: Promise<AdminHandler> | undefined;
+  return {
+    async handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+      loaded ??= load().catch((err: unknown) => {
+        loaded = undefined;
+        throw err;
+      });
+      return (await loaded).handle(req, res, path);
+    },
+  };
+}
