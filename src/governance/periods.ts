@@ -41,7 +41,7 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
-/** Zones that are UTC under every name Intl gives it; wall clocks there come from Date's UTC fields. */
+/** Names Intl resolves to UTC itself; wall clocks there come from Date's UTC fields. */
 const UTC_ZONES: ReadonlySet<string> = new Set(['UTC', 'Etc/UTC', 'Etc/Universal', 'Etc/Zulu', 'Universal', 'Zulu']);
 
 /** True when the platform knows the IANA time zone (validate org settings with it). */

@@ -33,7 +33,7 @@ export interface ReplayQuery {
   limit: number;
 }
 
-/** How many records a replay reads at most unless told otherwise. */
+/** Records read at most per replay unless asked otherwise (a replay holds its window in memory). */
 export const DEFAULT_MAX_RECORDS = 200_000;
 
 /** Reads recorded requests, oldest first, in pages so a large window never blocks for long. */

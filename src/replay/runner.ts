@@ -7,9 +7,6 @@ import { parsePolicy, type ReplayPolicy } from './policy.ts';
 import { DEFAULT_MAX_RECORDS, type ReplayRecord, type UsageSource } from './records.ts';
 import type { SideSummary } from './tally.ts';
 
-/** Records read at most per replay unless asked otherwise (a replay holds its window in memory). */
-export { DEFAULT_MAX_RECORDS };
-
 export interface ReplayRequest {
   /** Epoch ms, ISO time, or a duration back from now (`7d`, `24h`, `30m`). */
   from: string | number;
