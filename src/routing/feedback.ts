@@ -115,8 +115,8 @@ export interface FeedbackStore {
 }
 
 /**
- * Where feedback finds the requests it refers to when the book does not remember them: the usage
- * records, every replica's. Never called on the request path.
+ * Where feedback finds the requests it refers to: the usage records, every replica's. With one, the
+ * book remembers no request itself. Never called on the request path.
  */
 export interface FeedbackArchive {
   /** The outcome of a request whose usage record is stored; undefined when none is (yet). */
