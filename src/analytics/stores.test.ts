@@ -5,6 +5,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestSchema, describeWithPostgres, PG_URL, type TestSchema } from '../store/postgres/test-support.ts';
 import { postgresAnalytics, type PostgresAnalytics } from './open.ts';
 import { PostgresUsageSink } from '../store/postgres/usage-sink.ts';
+import { getRequestSql } from '../store/postgres/analytics-store.ts';
+import { newRequestId } from '../server/request-id.ts';
 import { SqliteAnalyticsStore } from '../store/sqlite/analytics-store.ts';
 import { openDatabase } from '../store/sqlite/database.ts';
 import { SqliteUsageSink } from '../store/sqlite/usage-sink.ts';
@@ -76,5 +78,27 @@ await describeWithPostgres('analytics stores (SQLite and PostgreSQL)', () => {
     const one = await postgres.store.getRequest('req_0000000005');
     expect(one).toEqual(await sqlite.store.getRequest('req_0000000005'));
     expect(one).toMatchObject({ request_body: '{"messages":[]}', cache_hit: true, cost_usd: 0 });
+  });
+
+  it('finds a record by a gateway request id in the daily partitions around its time only', async () => {
+    // One record a day for twelve days, each under an id made at its own time, as the gateway does.
+    const base = [...syntheticRecords(12, { from: T0 + 10 * DAY, spanMs: 1000 }, 9000)];
+    const records = base.map((r, i) => {
+      const ts = T0 + (10 + i) * DAY + 3_600_000;
+      return { ...r, ts, requestId: newRequestId(ts) };
+    });
+    const sink = new PostgresUsageSink({ pool: t.pool, schema: t.schema, spoolPath: join(t.dir, 'spool-ids.jsonl') });
+    for (const r of records) sink.record(r);
+    await sink.close();
+    for (const r of records) expect(await postgres.store.getRequest(r.requestId)).toMatchObject({ request_id: r.requestId, ts: r.ts });
+    expect(await postgres.store.getRequest(newRequestId(T0 + 13 * DAY))).toBeUndefined();
+    const partitionsRead = async (sql: string, params: unknown[]): Promise<number> => {
+      const { rows } = await t.pool.query(`EXPLAIN ${sql}`, params);
+      return (rows as Array<{ 'QUERY PLAN': string }>).filter((row) => /on usage_records_\w+/.test(row['QUERY PLAN'])).length;
+    };
+    const { sql, params } = getRequestSql(records[5].requestId);
+    expect(await partitionsRead(sql, params)).toBe(1);
+    // The same lookup without the id's time reads every day (the plan the bound avoids).
+    expect(await partitionsRead(sql.replace(' AND ts >= $2 AND ts < $3', ''), params.slice(0, 1))).toBeGreaterThanOrEqual(14);
   });
 });

@@ -33,3 +33,10 @@ export function newRequestId(now = Date.now()): string {
   offset += RANDOM_BYTES;
   return id.toString('latin1', 0, ID_LENGTH);
 }
+
+const GATEWAY_ID = /^req_[0-9a-f]{32}$/;
+
+/** When an id this gateway made was made (ms), which is its usage record's `ts`; undefined for any other id. */
+export function requestIdTime(requestId: string): number | undefined {
+  return GATEWAY_ID.test(requestId) ? Number.parseInt(requestId.slice(4, 16), 16) : undefined;
+}

@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { listRequestsSql, RECORD_COLUMNS } from '../../analytics/records-sql.ts';
 import { postgresPlaceholder, rollupStatements, rowTotals } from '../../analytics/sql.ts';
 import type { AnalyticsStore, RequestQuery, RollupQuery, RollupResultRow, StoredRecord } from '../../analytics/types.ts';
+import { requestIdTime } from '../../server/request-id.ts';
 
 const RECORD_SELECT = `(extract(epoch FROM ts) * 1000)::float8 AS ts_ms, ${RECORD_COLUMNS.join(', ')}`;
 
@@ -38,8 +39,24 @@ export class PostgresAnalyticsStore implements AnalyticsStore {
   }
 
   async getRequest(requestId: string): Promise<StoredRecord | undefined> {
-    const { rows } = await this.pool.query(`SELECT ${RECORD_SELECT}, request_body, response_body FROM usage_records WHERE request_id = $1 LIMIT 1`, [requestId]);
+    const { sql, params } = getRequestSql(requestId);
+    const { rows } = await this.pool.query(sql, params);
     const row = (rows as Array<Record<string, unknown>>)[0];
     return row ? storedRecord(row) : undefined;
   }
+}
+
+/** Any daily partition within this of the id's time is searched; the record's `ts` is the id's time. */
+const ID_TIME_SLACK_MS = 60_000;
+
+/**
+ * One record by request id. An id the gateway made carries the time its record was written under,
+ * so the lookup reads the one or two daily partitions around it instead of probing every day kept
+ * (feedback and the admin API look records up by id, and raw records may be kept for years).
+ */
+export function getRequestSql(requestId: string): { sql: string; params: unknown[] } {
+  const select = `SELECT ${RECORD_SELECT}, request_body, response_body FROM usage_records WHERE request_id = $1`;
+  const at = requestIdTime(requestId);
+  if (at === undefined) return { sql: `${select} LIMIT 1`, params: [requestId] };
+  return { sql: `${select} AND ts >= $2 AND ts < $3 LIMIT 1`, params: [requestId, new Date(at - ID_TIME_SLACK_MS), new Date(at + ID_TIME_SLACK_MS)] };
 }
