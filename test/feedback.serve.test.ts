@@ -1,6 +1,7 @@
 // Feedback as `switchyard serve` takes it: the gateway remembers no request in memory, it finds each
 // one in the usage records. A request whose record is still queued (here the batch waits a minute)
-// is found because the lookup first writes the queue; after a restart, from the records alone.
+// is found because the lookup first writes the queue; after a restart, from the records alone. The
+// latest score is kept in the record, so rating a request again replaces its earlier score.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,11 +41,11 @@ async function serve(): Promise<Run> {
   return gw;
 }
 
-function feedback(requestId: string): Promise<Response> {
+function feedback(requestId: string, rating: 'up' | 'down' = 'up'): Promise<Response> {
   return fetch(`http://127.0.0.1:${gwPort}/v1/feedback`, {
     method: 'POST',
     headers: { authorization: `Bearer ${MASTER}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ request_id: requestId, rating: 'up' }),
+    body: JSON.stringify({ request_id: requestId, rating }),
   });
 }
 
@@ -58,7 +59,10 @@ describe('feedback through serve', () => {
     requestId = response.headers.get('x-switchyard-request-id') ?? '';
     const res = await feedback(requestId);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ object: 'feedback', request_id: requestId, score: 1, cluster: 'writing', model: 'gpt-4o-mini' });
+    expect(await res.json()).toMatchObject({ object: 'feedback', request_id: requestId, score: 1, previous_score: null, cluster: 'writing', model: 'gpt-4o-mini' });
+    // Rated again: the new score replaces the first.
+    const again = await feedback(requestId, 'down');
+    expect(await again.json()).toMatchObject({ request_id: requestId, score: 0, previous_score: 1 });
     const unknown = await feedback('req_0000000000000000000000000000dead');
     expect(unknown.status).toBe(404);
     expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe('unknown_request');
@@ -66,11 +70,11 @@ describe('feedback through serve', () => {
     expect(await gw.exit).toBe(0);
   });
 
-  it('finds it again after a restart, from the usage records alone', async () => {
+  it('finds it again after a restart, with its latest score, from the usage records alone', async () => {
     const gw = await serve();
     const res = await feedback(requestId);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ request_id: requestId, cluster: 'writing', model: 'gpt-4o-mini' });
+    expect(await res.json()).toMatchObject({ request_id: requestId, score: 1, previous_score: 0, cluster: 'writing', model: 'gpt-4o-mini' });
     gw.child.kill('SIGTERM');
     await gw.exit;
   });

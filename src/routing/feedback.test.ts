@@ -49,6 +49,64 @@ describe('FeedbackBook', () => {
     expect(book.stats()).toEqual([{ cluster: 'math', model: 'mini', n: 3, success_rate: 2 / 3 }]);
   });
 
+  it('counts a request rated again once, with its latest score', async () => {
+    const book = new FeedbackBook();
+    const outcome = { cluster: 'chat' as const, model: 'mini', tier: 'economy' as const };
+    book.remember('r1', outcome);
+    book.remember('r2', outcome);
+    expect(await book.rate('r1', outcome, 1)).toBeNull();
+    expect(await book.rate('r1', outcome, 0)).toBe(1);
+    expect(await book.rate('r1', outcome, 0.2)).toBe(0);
+    expect(await book.rate('r2', outcome, 1)).toBeNull();
+    expect(book.stats()).toEqual([{ cluster: 'chat', model: 'mini', n: 2, success_rate: 0.5 }]);
+    // Five more ratings of one request are still one sample: the knob needs five requests.
+    for (let i = 0; i < 5; i++) await book.rate('r2', outcome, 1);
+    expect(book.shift('chat', ON)).toBe(0);
+  });
+
+  it('with an archive, asks the store for the replaced score, and stores the sums a re-rating leaves', async () => {
+    const stored = new Map<string, FeedbackAggregate>();
+    const scores = new Map<string, number>();
+    let failing = false;
+    const store: FeedbackStore = {
+      load: async () => [...stored.values()].map((a) => ({ ...a })),
+      add: async (increments) => {
+        if (failing) throw new Error('connection refused');
+        for (const a of increments) {
+          const key = `${a.scope}/${a.cluster}/${a.model}`;
+          const s = stored.get(key);
+          stored.set(key, s ? { ...s, n: s.n + a.n, success: s.success + a.success } : { ...a });
+        }
+      },
+      rate: async (id, score) => {
+        const previous = scores.get(id) ?? null;
+        scores.set(id, score);
+        return previous;
+      },
+    };
+    const book = new FeedbackBook(10, { store, archive: { find: async () => undefined, catchUp: async () => {} } });
+    const outcome = { cluster: 'math' as const, model: 'mini', tier: 'standard' as const };
+    expect(await book.rate('r1', outcome, 0)).toBeNull();
+    expect(await book.rate('r1', outcome, 1)).toBe(0);
+    expect(await book.rate('r1', outcome, 1)).toBe(1);
+    await book.flush();
+    expect([...stored.values()]).toEqual([
+      { scope: 'model', cluster: 'math', model: 'mini', n: 1, success: 1 },
+      { scope: 'cheap_tiers', cluster: 'math', model: '', n: 1, success: 1 },
+    ]);
+    // A re-rating whose write failed stays pending, and a re-read of the aggregates includes it.
+    failing = true;
+    await book.rate('r1', outcome, 0);
+    await book.refresh();
+    expect(book.stats()).toEqual([{ cluster: 'math', model: 'mini', n: 1, success_rate: 0 }]);
+    failing = false;
+    await book.close();
+    expect([...stored.values()].map((a) => [a.n, a.success])).toEqual([
+      [1, 0],
+      [1, 0],
+    ]);
+  });
+
   it('shifts the knob per cluster from the cheap tiers\u2019 success, only when enabled and with enough samples', () => {
     const book = new FeedbackBook();
     for (let i = 0; i < 4; i++) book.record({ cluster: 'chat', model: 'mini', tier: 'economy' }, 1);

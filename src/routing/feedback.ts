@@ -112,6 +112,11 @@ export interface FeedbackStore {
   add(increments: readonly FeedbackAggregate[]): Promise<void>;
   /** Other replicas add to the same aggregates: the book re-reads them periodically. */
   readonly shared?: boolean;
+  /**
+   * Sets the request's score in its usage record and returns the one it replaced: null for its
+   * first rating, undefined when there is no such record. Atomic per request, across replicas.
+   */
+  rate?(requestId: string, score: number): Promise<number | null | undefined>;
 }
 
 /**
@@ -166,6 +171,8 @@ export class FeedbackBook {
   private readonly keyIds: Array<string | undefined>;
   /** Cluster index × 4 + tier index. */
   private readonly codes: Uint8Array;
+  /** The latest score given to the request in each slot; NaN before any. */
+  private readonly scores: Float64Array;
   private next = 0;
   private readonly byModel = new Map<string, Tally>();
   private readonly cheapByCluster = new Map<TaskCluster, Tally>();
@@ -195,6 +202,7 @@ export class FeedbackBook {
     this.models = new Array<string>(capacity);
     this.keyIds = new Array<string | undefined>(capacity);
     this.codes = new Uint8Array(capacity);
+    this.scores = new Float64Array(capacity);
   }
 
   /** Whether `remember` keeps anything (false with an archive): callers can skip building outcomes. */
@@ -232,6 +240,7 @@ export class FeedbackBook {
       const oldest = this.ids[slot];
       if (oldest !== undefined) this.slots.delete(oldest);
       this.ids[slot] = requestId;
+      this.scores[slot] = Number.NaN;
       this.slots.set(requestId, slot);
       this.next = (this.next + 1) % this.maxRecent;
     }
@@ -263,14 +272,37 @@ export class FeedbackBook {
     return outcome;
   }
 
-  /** Records a score in [0, 1] (thumbs up = 1, down = 0); ≥ 0.5 counts as a success. */
-  record(outcome: RoutedOutcome, score: number): void {
-    const success = score >= 0.5 ? 1 : 0;
-    add(this.byModel, `${outcome.cluster}\u0000${outcome.model}`, 1, success);
-    this.queue('model', outcome.cluster, outcome.model, success);
+  /**
+   * Rates a request `find` returned: its latest score replaces any earlier one, so rating a request
+   * again changes its outcome but never counts it twice. Returns the score it replaced (null: none).
+   */
+  async rate(requestId: string, outcome: RoutedOutcome, score: number): Promise<number | null> {
+    let previous: number | null = null;
+    if (this.archive) previous = (await this.store?.rate?.(requestId, score)) ?? null;
+    else {
+      const slot = this.slots.get(requestId);
+      if (slot !== undefined) {
+        previous = Number.isNaN(this.scores[slot]) ? null : this.scores[slot];
+        this.scores[slot] = score;
+      }
+    }
+    this.record(outcome, score, previous);
+    return previous;
+  }
+
+  /**
+   * Counts a score in [0, 1] (thumbs up = 1, down = 0; ≥ 0.5 is a success); with `previous`, a
+   * request rated before: its earlier score's success is taken back and it is not counted again.
+   */
+  record(outcome: RoutedOutcome, score: number, previous: number | null = null): void {
+    const n = previous === null ? 1 : 0;
+    const success = (score >= 0.5 ? 1 : 0) - (previous !== null && previous >= 0.5 ? 1 : 0);
+    if (n === 0 && success === 0) return;
+    add(this.byModel, `${outcome.cluster}\u0000${outcome.model}`, n, success);
+    this.queue('model', outcome.cluster, outcome.model, n, success);
     if (outcome.tier && outcome.tier !== 'premium') {
-      add(this.cheapByCluster, outcome.cluster, 1, success);
-      this.queue('cheap_tiers', outcome.cluster, '', success);
+      add(this.cheapByCluster, outcome.cluster, n, success);
+      this.queue('cheap_tiers', outcome.cluster, '', n, success);
     }
   }
 
@@ -307,9 +339,19 @@ export class FeedbackBook {
 
   /** The stored aggregates plus the increments not yet written. */
   private rebuild(stored: readonly FeedbackAggregate[]): void {
+    // Summed per aggregate first: a pending re-rating carries n = 0 and a success of ±1.
+    const totals = new Map<string, FeedbackAggregate>();
+    for (const a of [...stored, ...this.pending.values()]) {
+      const key = `${a.scope}\u0000${a.cluster}\u0000${a.model}`;
+      const t = totals.get(key);
+      if (t) {
+        t.n += a.n;
+        t.success += a.success;
+      } else totals.set(key, { ...a });
+    }
     this.byModel.clear();
     this.cheapByCluster.clear();
-    for (const a of [...stored, ...this.pending.values()]) {
+    for (const a of totals.values()) {
       if (!CLUSTERS.has(a.cluster) || !(a.n > 0)) continue;
       const success = Math.min(a.n, Math.max(0, a.success));
       if (a.scope === 'model') add(this.byModel, `${a.cluster}\u0000${a.model}`, a.n, success);
@@ -327,14 +369,14 @@ export class FeedbackBook {
     this.onError(error instanceof Error ? error : new Error(String(error)));
   }
 
-  private queue(scope: FeedbackAggregate['scope'], cluster: string, model: string, success: number): void {
+  private queue(scope: FeedbackAggregate['scope'], cluster: string, model: string, n: number, success: number): void {
     if (!this.store) return;
     const key = `${scope}\u0000${cluster}\u0000${model}`;
     const a = this.pending.get(key);
     if (a) {
-      a.n++;
+      a.n += n;
       a.success += success;
-    } else this.pending.set(key, { scope, cluster, model, n: 1, success });
+    } else this.pending.set(key, { scope, cluster, model, n, success });
     this.schedule();
   }
 

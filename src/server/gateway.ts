@@ -71,7 +71,7 @@ export interface GatewayOptions {
   onHealthChange?: HealthChangeListener;
   /** Keeps auto-routing feedback aggregates across restarts (SQLite), and shares them between replicas (PostgreSQL). */
   feedbackStore?: FeedbackStore;
-  /** Finds requests for feedback that this process no longer remembers or never served (the usage records). */
+  /** Where feedback finds the requests it rates: the usage records, every replica's (the book then remembers none). */
   feedbackArchive?: FeedbackArchive;
   /** `GET /metrics` (Prometheus); absent = 404. */
   metrics?: MetricsEndpoint;
@@ -313,8 +313,11 @@ export class Gateway {
       throw new GatewayError('not_found', `no successful routed request '${requestId}' to attach feedback to`, { param: 'request_id', code: 'unknown_request' });
     }
     const value = score ?? (rating === 'up' ? 1 : 0);
-    this.feedback.record(outcome, value);
-    sendJson(res, 200, { object: 'feedback', request_id: requestId, score: value, cluster: outcome.cluster, model: outcome.model, tier: outcome.tier ?? null });
+    const previous = await this.feedback.rate(requestId, outcome, value).catch((err: unknown) => {
+      this.logger?.warn({ err: err instanceof Error ? err.message : String(err) }, 'feedback could not write the usage record');
+      throw new GatewayError('overloaded', 'the usage store could not be written to rate this request; retry shortly', { code: 'usage_store_unavailable' });
+    });
+    sendJson(res, 200, { object: 'feedback', request_id: requestId, score: value, previous_score: previous, cluster: outcome.cluster, model: outcome.model, tier: outcome.tier ?? null });
   }
 
   private fail(res: ServerResponse, state: RequestState, err: GatewayError): void {

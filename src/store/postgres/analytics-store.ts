@@ -47,7 +47,7 @@ export class PostgresAnalyticsStore implements AnalyticsStore {
 }
 
 /** Any daily partition within this of the id's time is searched; the record's `ts` is the id's time. */
-const ID_TIME_SLACK_MS = 60_000;
+export const ID_TIME_SLACK_MS = 60_000;
 
 /**
  * One record by request id. An id the gateway made carries the time its record was written under,

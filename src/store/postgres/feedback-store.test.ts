@@ -1,7 +1,11 @@
 // PostgresFeedbackStore against a real PostgreSQL, in a fresh schema dropped afterwards.
 import { afterEach, expect, it } from 'vitest';
 import { createTestSchema, describeWithPostgres, type TestSchema } from './test-support.ts';
+import { join } from 'node:path';
+import { syntheticRecords } from '../../analytics/testing.ts';
+import { newRequestId } from '../../server/request-id.ts';
 import { PostgresFeedbackStore } from './feedback-store.ts';
+import { PostgresUsageSink } from './usage-sink.ts';
 
 await describeWithPostgres('PostgresFeedbackStore (PostgreSQL)', () => {
   let t: TestSchema | undefined;
@@ -32,5 +36,23 @@ await describeWithPostgres('PostgresFeedbackStore (PostgreSQL)', () => {
       { scope: 'model', cluster: 'code', model: 'm-2', n: 1, success: 0 },
       { scope: 'model', cluster: 'math', model: 'mini', n: 9, success: 3 },
     ]);
+  });
+
+  it('rates a request once across replicas: concurrent ratings each replace exactly one earlier score', async () => {
+    t = await createTestSchema();
+    const ts = Date.UTC(2031, 2, 3, 4, 5, 6);
+    const requestId = newRequestId(ts);
+    const [record] = [...syntheticRecords(1, { from: ts, spanMs: 1 })];
+    const sink = new PostgresUsageSink({ pool: t.pool, schema: t.schema, spoolPath: join(t.dir, 'spool.jsonl') });
+    sink.record({ ...record, ts, requestId });
+    await sink.close();
+    const replicas = [0, 1, 2].map(() => new PostgresFeedbackStore(t!.pool, t!.schema));
+    expect(await replicas[0].rate(newRequestId(ts + 1), 1)).toBeUndefined();
+    const scores = Array.from({ length: 12 }, (_, i) => i / 12);
+    const replaced = await Promise.all(scores.map((score, i) => replicas[i % 3].rate(requestId, score)));
+    expect(replaced.filter((p) => p === null)).toHaveLength(1);
+    const { rows } = await t.pool.query<{ feedback_score: number }>('SELECT feedback_score FROM usage_records WHERE request_id = $1', [requestId]);
+    // Every score but the last one written was replaced exactly once.
+    expect([...replaced.filter((p) => p !== null), rows[0].feedback_score].sort()).toEqual([...scores].sort());
   });
 });

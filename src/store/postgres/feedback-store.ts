@@ -3,6 +3,8 @@
 // all the feedback, whichever replica it was sent to.
 import type pg from 'pg';
 import type { FeedbackAggregate, FeedbackStore } from '../../routing/feedback.ts';
+import { requestIdTime } from '../../server/request-id.ts';
+import { ID_TIME_SLACK_MS } from './analytics-store.ts';
 import { migrateUsageSchema } from './usage-schema.ts';
 
 export class PostgresFeedbackStore implements FeedbackStore {
@@ -41,6 +43,21 @@ export class PostgresFeedbackStore implements FeedbackStore {
         increments.map((a) => a.success),
       ],
     );
+  }
+
+  async rate(requestId: string, score: number): Promise<number | null | undefined> {
+    await this.ready();
+    const at = requestIdTime(requestId);
+    const bound = at === undefined ? '' : ' AND ts >= $3 AND ts < $4';
+    // The row lock makes concurrent ratings of one request (on any replicas) see each other's score.
+    const { rows } = await this.pool.query<{ previous: number | null }>(
+      `UPDATE usage_records u SET feedback_score = $2
+       FROM (SELECT request_id, ts, feedback_score AS previous FROM usage_records WHERE request_id = $1${bound} LIMIT 1 FOR UPDATE) p
+       WHERE u.request_id = p.request_id AND u.ts = p.ts
+       RETURNING p.previous`,
+      at === undefined ? [requestId, score] : [requestId, score, new Date(at - ID_TIME_SLACK_MS), new Date(at + ID_TIME_SLACK_MS)],
+    );
+    return rows.length === 0 ? undefined : rows[0].previous;
   }
 
   /**

@@ -121,6 +121,11 @@ export const USAGE_MIGRATIONS: readonly UsageMigration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: 'auto-routing feedback: the latest score of each request, so a second rating replaces the first',
+    sql: `ALTER TABLE ${USAGE_TABLE} ADD COLUMN feedback_score double precision;`,
+  },
 ];
 
 export interface UsageMigrateOptions {

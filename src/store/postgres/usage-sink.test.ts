@@ -267,9 +267,9 @@ await describeWithPostgres('PostgresUsageSink (PostgreSQL)', () => {
     const fresh = await createTestSchema({ migrate: false });
     try {
       const results = await Promise.all([0, 1, 2].map(() => migrateUsageSchema(fresh.pool, { schema: fresh.schema })));
-      expect(results.flat()).toStrictEqual([1, 2, 3, 4]);
+      expect(results.flat()).toStrictEqual([1, 2, 3, 4, 5]);
       const { rows } = await fresh.pool.query<{ version: number }>('SELECT version FROM usage_schema_migrations ORDER BY version');
-      expect(rows.map((r) => r.version)).toStrictEqual([1, 2, 3, 4]);
+      expect(rows.map((r) => r.version)).toStrictEqual([1, 2, 3, 4, 5]);
       expect(await legacyRollupTables(fresh.pool)).toStrictEqual([]);
     } finally {
       await fresh.cleanup();

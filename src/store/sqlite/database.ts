@@ -123,6 +123,11 @@ const MIGRATIONS: Migration[] = [
       ALTER TABLE usage_records ADD COLUMN served_group TEXT;
     `,
   },
+  {
+    // The latest feedback score of each request, so a second rating replaces the first.
+    version: 22,
+    sql: `ALTER TABLE usage_records ADD COLUMN feedback_score REAL;`,
+  },
 ];
 
 export function openDatabase(path: string): SqliteDatabase {

@@ -6,6 +6,8 @@ import type { SqliteDatabase } from './database.ts';
 
 export class SqliteFeedbackStore implements FeedbackStore {
   private readonly upsert;
+  private readonly previousScore;
+  private readonly setScore;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -14,6 +16,16 @@ export class SqliteFeedbackStore implements FeedbackStore {
     this.upsert = db.prepare(`
       INSERT INTO feedback_aggregates (scope, cluster, model, n, success, updated_at) VALUES (@scope, @cluster, @model, @n, @success, @at)
       ON CONFLICT (scope, cluster, model) DO UPDATE SET n = n + excluded.n, success = success + excluded.success, updated_at = excluded.updated_at`);
+    this.previousScore = db.prepare('SELECT feedback_score AS score FROM usage_records WHERE request_id = ?');
+    this.setScore = db.prepare('UPDATE usage_records SET feedback_score = ? WHERE request_id = ?');
+  }
+
+  async rate(requestId: string, score: number): Promise<number | null | undefined> {
+    return this.db.transaction((): number | null | undefined => {
+      const row = this.previousScore.get(requestId) as { score: number | null } | undefined;
+      if (row) this.setScore.run(score, requestId);
+      return row?.score;
+    })();
   }
 
   async load(): Promise<FeedbackAggregate[]> {
