@@ -63,6 +63,8 @@ describe('feedback through serve', () => {
     // Rated again: the new score replaces the first.
     const again = await feedback(requestId, 'down');
     expect(await again.json()).toMatchObject({ request_id: requestId, score: 0, previous_score: 1 });
+    const record = await fetch(`http://127.0.0.1:${gwPort}/admin/v1/requests/${requestId}`, { headers: { authorization: `Bearer ${MASTER}` } });
+    expect(await record.json()).toMatchObject({ request_id: requestId, task_cluster: 'writing', feedback_score: 0 });
     const unknown = await feedback('req_0000000000000000000000000000dead');
     expect(unknown.status).toBe(404);
     expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe('unknown_request');

@@ -508,6 +508,7 @@ export const requestDetailResponse = component(
     auto_tier: z.string().nullable(),
     task_cluster: z.string().nullable().meta({ description: 'Coarse task label of the last user turn (code, math, choice, extraction, translation, writing, chat); set on routed successes' }),
     served_group: z.string().nullable().meta({ description: 'Model group of the deployment that answered (differs from model_group after a fallback to another group)' }),
+    feedback_score: z.number().nullable().meta({ description: 'The latest score given through POST /v1/feedback (a second rating replaces the first); null until rated' }),
     baseline_cost_usd: z.number(),
     saved_usd: z.number(),
     request_body: z.string().nullable().meta({ description: 'Only when the team logs bodies (redacted, size-capped)' }),

@@ -8,6 +8,7 @@ export const RECORD_COLUMNS = [
   'error_class', 'stream', 'prompt_tokens', 'completion_tokens', 'cached_tokens', 'cost_usd', 'usage_estimated', 'latency_ms',
   'ttft_ms', 'attempts', 'fallback_reason', 'client_abandoned', 'strategy', 'candidates', 'route_reason', 'org_id', 'team_id',
   'user_id', 'key_id', 'complexity', 'auto_tier', 'baseline_cost_usd', 'cache_hit', 'task_cluster', 'served_group',
+  'feedback_score',
 ] as const;
 
 export interface RecordSqlDialect {

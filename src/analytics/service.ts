@@ -273,6 +273,7 @@ export function requestDetailView(r: StoredRecord) {
     auto_tier: r.auto_tier,
     task_cluster: r.task_cluster,
     served_group: r.served_group,
+    feedback_score: r.feedback_score,
     baseline_cost_usd: baseline,
     saved_usd: usd(baseline - r.cost_usd),
     request_body: r.request_body,

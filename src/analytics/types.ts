@@ -107,6 +107,8 @@ export interface StoredRecord {
   /** Set on routed successes recorded since migration 21 (SQLite) / 4 (PostgreSQL). */
   task_cluster: string | null;
   served_group: string | null;
+  /** The latest POST /v1/feedback score (migration 22 / 5); null until rated. */
+  feedback_score: number | null;
   baseline_cost_usd: number | null;
   cache_hit: boolean | null;
   request_body: string | null;
