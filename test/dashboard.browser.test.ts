@@ -268,6 +268,12 @@ describe('dashboard', () => {
 
   it('request explorer: filters, then opens one request’s routing decision', async () => {
     const id = served['claude-sonnet-4'][0];
+    const rated = await fetch(`${base}/v1/feedback`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${MASTER}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ request_id: id, rating: 'up' }),
+    });
+    expect(rated.status).toBe(200);
     await page.goto(`${base}/ui/#/requests`);
     await page.getByTestId('request-filters').getByLabel('Model').fill('claude-sonnet-4');
     await page.getByTestId('request-filters').getByRole('button', { name: 'Apply' }).click();
@@ -278,7 +284,9 @@ describe('dashboard', () => {
     await table.locator(`tr[data-id="${id}"]`).click();
     const detail = page.getByTestId('request-detail');
     await expect.poll(() => detail.getByTestId('candidates').textContent()).toContain('claude-sonnet-4/claude/claude-sonnet-4-20250514');
-    expect(await detail.getByTestId('routing-decision').textContent()).toContain('strategy:');
+    const decision = await detail.getByTestId('routing-decision').textContent();
+    expect(decision).toContain('strategy:');
+    expect(decision).toContain('Feedback1 (success)');
     expect(page.url()).toContain(`#/requests/${id}`);
     await shot('request-explorer');
   });

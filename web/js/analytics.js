@@ -18,7 +18,8 @@ import { get } from './api.js';
  *   prompt_tokens: number, completion_tokens: number, stream: boolean, client_abandoned: boolean,
  *   team_id: string | null, key_id: string | null, strategy: string | null, attempts: number }} RequestRow
  * @typedef {RequestRow & { requested_model?: string, request_body?: string | null, response_body?: string | null, candidates?: unknown, route_reason?: string | null, fallback_reason?: string | null,
- *   complexity?: number | null, auto_tier?: string | null, baseline_cost_usd?: number | null, [field: string]: unknown }} RequestDetail
+ *   complexity?: number | null, auto_tier?: string | null, task_cluster?: string | null, feedback_score?: number | null,
+ *   baseline_cost_usd?: number | null, [field: string]: unknown }} RequestDetail
  * @typedef {import('./api.js').Query} Query
  */
 

@@ -147,6 +147,8 @@ export async function render(ctx) {
         fact('Reason', r.route_reason ? h('span', { class: 'mono' }, r.route_reason) : null),
         r.complexity !== null && r.complexity !== undefined ? fact('Complexity', String(r.complexity)) : null,
         r.auto_tier ? fact('Auto tier', r.auto_tier) : null,
+        r.task_cluster ? fact('Task', r.task_cluster) : null,
+        typeof r.feedback_score === 'number' ? fact('Feedback', r.feedback_score >= 0.5 ? `${r.feedback_score} (success)` : `${r.feedback_score} (failure)`) : null,
       ),
       h('h3', null, `Candidates (${candidates.length})`),
       candidates.length === 0
