@@ -81,3 +81,43 @@ describe('feedback through serve', () => {
     await gw.exit;
   });
 });
+
+describe('feedback when the usage store fails', () => {
+  it('answers 503 usage_store_unavailable when the record cannot be read or its score cannot be written', async () => {
+    const { parseConfig } = await import('../src/config/index.ts');
+    const { Gateway } = await import('../src/server/gateway.ts');
+    const outcome = { cluster: 'chat' as const, model: 'gpt-4o-mini' };
+    let failing: 'read' | 'write' = 'read';
+    const gateway = new Gateway({
+      config: parseConfig(`server: { master_key: ${MASTER} }`),
+      feedbackArchive: {
+        find: async () => {
+          if (failing === 'read') throw new Error('database is locked');
+          return outcome;
+        },
+        catchUp: async () => {},
+        rate: async () => {
+          throw new Error('disk I/O error');
+        },
+      },
+    });
+    const { url } = await gateway.listen(0, '127.0.0.1');
+    try {
+      for (const mode of ['read', 'write'] as const) {
+        failing = mode;
+        const res = await fetch(`${url}/v1/feedback`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${MASTER}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ request_id: 'req_00000000000000000000000000000001', rating: 'up' }),
+        });
+        expect(res.status).toBe(503);
+        const body = (await res.json()) as { error: { code: string; message: string } };
+        expect(body.error.code).toBe('usage_store_unavailable');
+        expect(body.error.message).toContain(mode);
+        expect(body.error.message).not.toMatch(/locked|disk/);
+      }
+    } finally {
+      await gateway.close(500);
+    }
+  });
+});

@@ -23,6 +23,7 @@ import { createSimulator, type SimServer } from '../src/sim/index.ts';
 import { openSqliteGovernanceStore } from '../src/store/governance/open.ts';
 import { openDatabase } from '../src/store/sqlite/database.ts';
 import { SqliteUsageSink } from '../src/store/sqlite/usage-sink.ts';
+import { SqliteFeedbackStore } from '../src/store/sqlite/feedback-store.ts';
 import { sqliteAnalytics } from '../src/analytics/open.ts';
 import { usageRecordArchive } from '../src/routing/feedback.ts';
 
@@ -197,7 +198,7 @@ describe('inference API', () => {
   it('the same holds for requests found only in the usage records (a restarted gateway remembers none)', async () => {
     // A restart: its own governance runtime over the same database (closing a gateway closes its runtime).
     const governance = await GovernanceRuntime.open({ store: openSqliteGovernanceStore(db), config: config.governance, masterKey: MASTER });
-    const restarted = new Gateway({ config, governance, feedbackArchive: usageRecordArchive(sqliteAnalytics(db).store, { flush: async () => {} }) });
+    const restarted = new Gateway({ config, governance, feedbackArchive: usageRecordArchive(sqliteAnalytics(db).store, { flush: async () => {} }, new SqliteFeedbackStore(db)) });
     const restartedUrl = (await restarted.listen(0, '127.0.0.1')).url;
     const feedback = (key: string, requestId: string) =>
       fetch(`${restartedUrl}/v1/feedback`, {

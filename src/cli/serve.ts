@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { ConfigError, describeEnvProviders, loadConfig, mergeEnvProviders, parseConfig, type SwitchyardConfig } from '../config/index.ts';
 import { registryWarnings } from '../routing/registry.ts';
 import { lazyAdmin } from '../admin/lazy.ts';
+import { loadOnce } from '../core/load-once.ts';
 import { reconcileDeclared } from '../governance/reconcile.ts';
 import { GovernanceRuntime } from '../governance/runtime.ts';
 import { GovernanceService } from '../governance/service.ts';
@@ -26,7 +27,6 @@ import { connectRedis } from '../store/redis/connect.ts';
 import { SqliteFeedbackStore } from '../store/sqlite/feedback-store.ts';
 import { PostgresFeedbackStore } from '../store/postgres/feedback-store.ts';
 import { usageRecordArchive } from '../routing/feedback.ts';
-import type { ReplayRunner } from '../replay/runner.ts';
 import type { UsageSource } from '../replay/records.ts';
 import { postgresAnalytics, sqliteAnalytics, type PostgresAnalytics } from '../analytics/open.ts';
 import { Observability } from '../observability/index.ts';
@@ -195,19 +195,15 @@ export async function serve(options: ServeOptions): Promise<void> {
   const redisUrl = config.storage.redis;
   const cacheStore = openCacheStore(config, { db, redis: redisUrl ? () => connectRedis(redisUrl, { connectionName: 'switchyard-cache' }) : undefined });
   // One replay runner outlives reloads of the admin API (its runs are kept); both load on first use.
-  let replay: Promise<ReplayRunner> | undefined;
   let replaySource: UsageSource | undefined;
-  const replayRunner = (): Promise<ReplayRunner> =>
-    (replay ??= (async () => {
-      const { ReplayRunner } = await import('../replay/runner.ts');
-      replaySource = reader
-        ? (await import('../replay/sqlite-source.ts')).SqliteUsageSource.over(reader)
-        : (await import('../replay/postgres-source.ts')).PostgresUsageSource.over((pgAnalytics as PostgresAnalytics).pool);
-      return new ReplayRunner({ config: () => gateway.config, source: replaySource });
-    })().catch((err: unknown) => {
-      replay = undefined;
-      throw err;
-    }));
+  const replayRunner = loadOnce(async () => {
+    const { ReplayRunner } = await import('../replay/runner.ts');
+    replaySource = reader
+      ? (await import('../replay/sqlite-source.ts')).SqliteUsageSource.over(reader)
+      : (await import('../replay/postgres-source.ts')).PostgresUsageSource.over((pgAnalytics as PostgresAnalytics).pool);
+    return new ReplayRunner({ config: () => gateway.config, source: replaySource });
+  });
+  const feedbackStore = db ? new SqliteFeedbackStore(db) : new PostgresFeedbackStore((pgAnalytics as PostgresAnalytics).pool, schema);
   const adminApi = (): AdminHandler =>
     lazyAdmin(async () => {
       const { AdminApi } = await import('../admin/api.ts');
@@ -220,8 +216,8 @@ export async function serve(options: ServeOptions): Promise<void> {
     governance,
     responses,
     cacheStore,
-    feedbackStore: db ? new SqliteFeedbackStore(db) : new PostgresFeedbackStore((pgAnalytics as PostgresAnalytics).pool, schema),
-    feedbackArchive: usageRecordArchive(analytics.store, usageSink),
+    feedbackStore,
+    feedbackArchive: usageRecordArchive(analytics.store, usageSink, feedbackStore),
     ...(cluster && { onHealthChange: cluster.onHealthChange }),
     metrics: observability,
     readiness: async () => (db ? { usage_store: db.open } : { usage_store: true }),

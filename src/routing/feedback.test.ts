@@ -64,7 +64,7 @@ describe('FeedbackBook', () => {
     expect(book.shift('chat', ON)).toBe(0);
   });
 
-  it('with an archive, asks the store for the replaced score, and stores the sums a re-rating leaves', async () => {
+  it('with an archive, asks it for the replaced score, and stores the sums a re-rating leaves', async () => {
     const stored = new Map<string, FeedbackAggregate>();
     const scores = new Map<string, number>();
     let failing = false;
@@ -78,13 +78,13 @@ describe('FeedbackBook', () => {
           stored.set(key, s ? { ...s, n: s.n + a.n, success: s.success + a.success } : { ...a });
         }
       },
-      rate: async (id, score) => {
-        const previous = scores.get(id) ?? null;
-        scores.set(id, score);
-        return previous;
-      },
     };
-    const book = new FeedbackBook(10, { store, archive: { find: async () => undefined, catchUp: async () => {} } });
+    const rate = async (id: string, score: number): Promise<number | null> => {
+      const previous = scores.get(id) ?? null;
+      scores.set(id, score);
+      return previous;
+    };
+    const book = new FeedbackBook(10, { store, archive: { find: async () => undefined, catchUp: async () => {}, rate } });
     const outcome = { cluster: 'math' as const, model: 'mini', tier: 'standard' as const };
     expect(await book.rate('r1', outcome, 0)).toBeNull();
     expect(await book.rate('r1', outcome, 1)).toBe(0);
@@ -285,6 +285,7 @@ describe('FeedbackBook archive', () => {
           for (const [id, outcome] of queued) stored.set(id, outcome);
           queued.clear();
         },
+        rate: async () => null,
       },
     };
   }
@@ -320,6 +321,7 @@ describe('FeedbackBook archive', () => {
           throw new Error('database is locked');
         },
         catchUp: async () => {},
+        rate: async () => null,
       },
     });
     await expect(book.find('r1')).rejects.toThrow('database is locked');

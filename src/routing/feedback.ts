@@ -68,15 +68,18 @@ export function recordedOutcome(record: RecordedRequest | undefined): RoutedOutc
 
 /**
  * The archive over a store of usage records (analytics' `getRequest`, SQLite or PostgreSQL) fed by
- * `sink`: catching up is the sink's flush, which writes the records still queued in memory.
+ * `sink`: catching up is the sink's flush, which writes the records still queued in memory. `scores`
+ * writes a request's score into its record (src/store/{sqlite,postgres}/feedback-store.ts).
  */
 export function usageRecordArchive(
   records: { getRequest(requestId: string): Promise<RecordedRequest | undefined> },
   sink: { flush(): Promise<void> },
+  scores: Pick<FeedbackArchive, 'rate'>,
 ): FeedbackArchive {
   return {
     find: async (requestId) => recordedOutcome(await records.getRequest(requestId)),
     catchUp: () => sink.flush(),
+    rate: (requestId, score) => scores.rate(requestId, score),
   };
 }
 
@@ -112,11 +115,6 @@ export interface FeedbackStore {
   add(increments: readonly FeedbackAggregate[]): Promise<void>;
   /** Other replicas add to the same aggregates: the book re-reads them periodically. */
   readonly shared?: boolean;
-  /**
-   * Sets the request's score in its usage record and returns the one it replaced: null for its
-   * first rating, undefined when there is no such record. Atomic per request, across replicas.
-   */
-  rate?(requestId: string, score: number): Promise<number | null | undefined>;
 }
 
 /**
@@ -128,6 +126,11 @@ export interface FeedbackArchive {
   find(requestId: string): Promise<RoutedOutcome | undefined>;
   /** Stores the records still queued in this process, so `find` knows every request it served. */
   catchUp(): Promise<void>;
+  /**
+   * Sets the request's score in its usage record and returns the one it replaced: null for its
+   * first rating, undefined when there is no such record. Atomic per request, across replicas.
+   */
+  rate(requestId: string, score: number): Promise<number | null | undefined>;
 }
 
 export interface FeedbackBookOptions {
@@ -278,7 +281,7 @@ export class FeedbackBook {
    */
   async rate(requestId: string, outcome: RoutedOutcome, score: number): Promise<number | null> {
     let previous: number | null = null;
-    if (this.archive) previous = (await this.store?.rate?.(requestId, score)) ?? null;
+    if (this.archive) previous = (await this.archive.rate(requestId, score)) ?? null;
     else {
       const slot = this.slots.get(requestId);
       if (slot !== undefined) {

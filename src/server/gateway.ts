@@ -298,25 +298,24 @@ export class Gateway {
     return sendJson(res, ok ? 200 : 503, { status: ok ? 'ready' : 'not_ready', checks });
   }
 
-  /** POST /v1/feedback: an outcome for a request (remembered, else from its usage record), from the key that made it. */
+  /** POST /v1/feedback: an outcome for a request (its usage record; remembered when embedded without one), from the key that made it. */
   private async recordFeedback(req: IncomingMessage, res: ServerResponse, principal: Principal): Promise<void> {
     const parsed = feedbackSchema.safeParse(parseJsonBody(await readBody(req, 64 * 1024)));
     if (!parsed.success) throw zodToBadRequest(parsed.error);
     const { request_id: requestId, score, rating } = parsed.data;
     if (score === undefined && rating === undefined) throw new GatewayError('bad_request', "give a 'score' (0 to 1) or a 'rating' (up or down)", { param: 'score' });
-    const outcome = await this.feedback.find(requestId).catch((err: unknown) => {
-      this.logger?.warn({ err: err instanceof Error ? err.message : String(err) }, 'feedback could not read the usage records');
-      throw new GatewayError('overloaded', 'the usage store could not be read to find this request; retry shortly', { code: 'usage_store_unavailable' });
-    });
+    // The usage store is the feedback's archive: failing to read or write it is a 503 to retry.
+    const unavailable = (action: string) => (err: unknown): never => {
+      this.logger?.warn({ err: err instanceof Error ? err.message : String(err) }, `feedback could not ${action} the usage records`);
+      throw new GatewayError('overloaded', `the usage store could not ${action} this request's record; retry shortly`, { code: 'usage_store_unavailable' });
+    };
+    const outcome = await this.feedback.find(requestId).catch(unavailable('read'));
     // Another key's request is reported as unknown: feedback must not reveal other tenants' traffic.
     if (!outcome || (principal.kind === 'key' && outcome.keyId !== principal.key.id)) {
       throw new GatewayError('not_found', `no successful routed request '${requestId}' to attach feedback to`, { param: 'request_id', code: 'unknown_request' });
     }
     const value = score ?? (rating === 'up' ? 1 : 0);
-    const previous = await this.feedback.rate(requestId, outcome, value).catch((err: unknown) => {
-      this.logger?.warn({ err: err instanceof Error ? err.message : String(err) }, 'feedback could not write the usage record');
-      throw new GatewayError('overloaded', 'the usage store could not be written to rate this request; retry shortly', { code: 'usage_store_unavailable' });
-    });
+    const previous = await this.feedback.rate(requestId, outcome, value).catch(unavailable('write'));
     sendJson(res, 200, { object: 'feedback', request_id: requestId, score: value, previous_score: previous, cluster: outcome.cluster, model: outcome.model, tier: outcome.tier ?? null });
   }
 

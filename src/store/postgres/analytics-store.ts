@@ -47,16 +47,25 @@ export class PostgresAnalyticsStore implements AnalyticsStore {
 }
 
 /** Any daily partition within this of the id's time is searched; the record's `ts` is the id's time. */
-export const ID_TIME_SLACK_MS = 60_000;
+const ID_TIME_SLACK_MS = 60_000;
 
 /**
- * One record by request id. An id the gateway made carries the time its record was written under,
- * so the lookup reads the one or two daily partitions around it instead of probing every day kept
+ * The condition that finds one record by request id, its parameters numbered from `first`. An id the
+ * gateway made carries the time its record was written under, so the condition bounds `ts` around it
+ * and PostgreSQL reads the one or two daily partitions there instead of probing every day kept
  * (feedback and the admin API look records up by id, and raw records may be kept for years).
  */
-export function getRequestSql(requestId: string): { sql: string; params: unknown[] } {
-  const select = `SELECT ${RECORD_SELECT}, request_body, response_body FROM usage_records WHERE request_id = $1`;
+export function requestIdCondition(requestId: string, first = 1): { sql: string; params: unknown[] } {
   const at = requestIdTime(requestId);
-  if (at === undefined) return { sql: `${select} LIMIT 1`, params: [requestId] };
-  return { sql: `${select} AND ts >= $2 AND ts < $3 LIMIT 1`, params: [requestId, new Date(at - ID_TIME_SLACK_MS), new Date(at + ID_TIME_SLACK_MS)] };
+  if (at === undefined) return { sql: `request_id = $${first}`, params: [requestId] };
+  return {
+    sql: `request_id = $${first} AND ts >= $${first + 1} AND ts < $${first + 2}`,
+    params: [requestId, new Date(at - ID_TIME_SLACK_MS), new Date(at + ID_TIME_SLACK_MS)],
+  };
+}
+
+/** One record by request id. */
+export function getRequestSql(requestId: string): { sql: string; params: unknown[] } {
+  const where = requestIdCondition(requestId);
+  return { sql: `SELECT ${RECORD_SELECT}, request_body, response_body FROM usage_records WHERE ${where.sql} LIMIT 1`, params: where.params };
 }

@@ -3,8 +3,7 @@
 // all the feedback, whichever replica it was sent to.
 import type pg from 'pg';
 import type { FeedbackAggregate, FeedbackStore } from '../../routing/feedback.ts';
-import { requestIdTime } from '../../server/request-id.ts';
-import { ID_TIME_SLACK_MS } from './analytics-store.ts';
+import { requestIdCondition } from './analytics-store.ts';
 import { migrateUsageSchema } from './usage-schema.ts';
 
 export class PostgresFeedbackStore implements FeedbackStore {
@@ -45,17 +44,17 @@ export class PostgresFeedbackStore implements FeedbackStore {
     );
   }
 
+  /** A request's latest score, in its usage record (migration 22 / usage migration 5): `FeedbackArchive.rate`. */
   async rate(requestId: string, score: number): Promise<number | null | undefined> {
     await this.ready();
-    const at = requestIdTime(requestId);
-    const bound = at === undefined ? '' : ' AND ts >= $3 AND ts < $4';
+    const where = requestIdCondition(requestId, 2);
     // The row lock makes concurrent ratings of one request (on any replicas) see each other's score.
     const { rows } = await this.pool.query<{ previous: number | null }>(
-      `UPDATE usage_records u SET feedback_score = $2
-       FROM (SELECT request_id, ts, feedback_score AS previous FROM usage_records WHERE request_id = $1${bound} LIMIT 1 FOR UPDATE) p
+      `UPDATE usage_records u SET feedback_score = $1
+       FROM (SELECT request_id, ts, feedback_score AS previous FROM usage_records WHERE ${where.sql} LIMIT 1 FOR UPDATE) p
        WHERE u.request_id = p.request_id AND u.ts = p.ts
        RETURNING p.previous`,
-      at === undefined ? [requestId, score] : [requestId, score, new Date(at - ID_TIME_SLACK_MS), new Date(at + ID_TIME_SLACK_MS)],
+      [score, ...where.params],
     );
     return rows.length === 0 ? undefined : rows[0].previous;
   }

@@ -20,6 +20,7 @@ export class SqliteFeedbackStore implements FeedbackStore {
     this.setScore = db.prepare('UPDATE usage_records SET feedback_score = ? WHERE request_id = ?');
   }
 
+  /** A request's latest score, in its usage record (migration 22 / usage migration 5): `FeedbackArchive.rate`. */
   async rate(requestId: string, score: number): Promise<number | null | undefined> {
     return this.db.transaction((): number | null | undefined => {
       const row = this.previousScore.get(requestId) as { score: number | null } | undefined;
