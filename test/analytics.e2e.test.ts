@@ -58,6 +58,7 @@ keys:
   - { name: research-bot, team: research, key: "\${TEAM_KEY}" }
 usage:
   flush_interval_ms: 50
+  rollup_interval_ms: 50
   teams:
     research: { log_bodies: true, baseline_model: gpt-4o }
 observability:
@@ -131,7 +132,11 @@ describe('analytics and observability end to end', () => {
   });
 
   it('answers the analytics endpoints from rollups', async () => {
-    const summary = await admin('analytics/summary?group_by=model');
+    // The rollups follow the records by at most usage.rollup_interval_ms.
+    const summary = await eventually(async () => {
+      const r = await admin('analytics/summary?group_by=model');
+      return (r.body.total as { requests?: number } | undefined)?.requests === 2 ? r : undefined;
+    });
     expect(summary.status).toBe(200);
     expect(summary.body).toMatchObject({ object: 'analytics.summary', group_by: 'model', total: { requests: 2, errors: 0 } });
     expect(summary.body.rows).toEqual([expect.objectContaining({ group: 'gpt-4o-mini', requests: 2, share: 1 })]);

@@ -169,71 +169,100 @@ export function recordDims(r: UsageRecord): string[] {
 export type RollupDeltas = Record<CubeName, Record<Granularity, RollupRow[]>>;
 
 const CUBE_KEEPS: readonly boolean[][] = CUBE_NAMES.map((cube) => GRANULARITIES.map((g) => CUBE_GRANULARITIES[cube].includes(g)));
+const CUBE_INDEXES: ReadonlyArray<readonly number[]> = CUBE_NAMES.map((cube) => CUBE_DIM_INDEXES[cube]);
+const WIDTHS: readonly number[] = GRANULARITIES.map((g) => GRANULARITY_MS[g]);
 
 /**
- * Rows per cube and granularity, sorted by key (every writer upserts in one order, so concurrent
- * replicas do not deadlock on rollup rows).
+ * Rollup rows accumulated over any number of records: `add` as records come, `deltas` when writing.
+ * A writer that keeps one open across batches upserts each row once per flush, not once per batch.
  */
-export function aggregate(records: Iterable<UsageRecord>): RollupDeltas {
+export class RollupAccumulator {
   // bucket → dimension key → row: one string hash per record and cube, numeric lookups per granularity.
-  const maps = CUBE_NAMES.map(() => GRANULARITIES.map(() => new Map<number, Map<string, RollupRow>>()));
-  const cubeIndexes = CUBE_NAMES.map((cube) => CUBE_DIM_INDEXES[cube]);
-  const widths = GRANULARITIES.map((g) => GRANULARITY_MS[g]);
-  for (const r of records) {
-    const all = recordDims(r);
-    const error = isErrorRecord(r);
-    const latSlot = histSlot(r.latencyMs);
-    const ttftSlot = r.ttftMs !== undefined ? histSlot(r.ttftMs) : -1;
-    const baseline = r.baselineCostUsd ?? r.costUsd;
-    for (let c = 0; c < cubeIndexes.length; c++) {
-      const indexes = cubeIndexes[c];
-      let dimKey = '';
-      for (let i = 0; i < indexes.length; i++) dimKey += `\u0000${all[indexes[i]]}`;
-      for (let g = 0; g < widths.length; g++) {
-        if (!CUBE_KEEPS[c][g]) continue;
-        const bucket = Math.floor(r.ts / widths[g]) * widths[g];
-        let rows = maps[c][g].get(bucket);
-        if (!rows) maps[c][g].set(bucket, (rows = new Map()));
-        let row = rows.get(dimKey);
-        if (!row) {
-          row = { bucket, dims: indexes.map((i) => all[i]), sums: new Float64Array(WIDTH), latencyMsMax: 0 };
-          rows.set(dimKey, row);
+  private maps = CUBE_NAMES.map(() => GRANULARITIES.map(() => new Map<number, Map<string, RollupRow>>()));
+  /** Rows held (a bound on the memory of a long accumulation). */
+  rows = 0;
+  /** Records added since the last `clear`. */
+  records = 0;
+
+  add(records: Iterable<UsageRecord>): this {
+    const maps = this.maps;
+    for (const r of records) {
+      this.records++;
+      const all = recordDims(r);
+      const error = isErrorRecord(r);
+      const latSlot = histSlot(r.latencyMs);
+      const ttftSlot = r.ttftMs !== undefined ? histSlot(r.ttftMs) : -1;
+      const baseline = r.baselineCostUsd ?? r.costUsd;
+      for (let c = 0; c < CUBE_INDEXES.length; c++) {
+        const indexes = CUBE_INDEXES[c];
+        let dimKey = '';
+        for (let i = 0; i < indexes.length; i++) dimKey += `\u0000${all[indexes[i]]}`;
+        for (let g = 0; g < WIDTHS.length; g++) {
+          if (!CUBE_KEEPS[c][g]) continue;
+          const bucket = Math.floor(r.ts / WIDTHS[g]) * WIDTHS[g];
+          let rows = maps[c][g].get(bucket);
+          if (!rows) maps[c][g].set(bucket, (rows = new Map()));
+          let row = rows.get(dimKey);
+          if (!row) {
+            row = { bucket, dims: indexes.map((i) => all[i]), sums: new Float64Array(WIDTH), latencyMsMax: 0 };
+            rows.set(dimKey, row);
+            this.rows++;
+          }
+          const s = row.sums;
+          s[I_REQUESTS] += 1;
+          if (error) s[I_ERRORS] += 1;
+          s[I_PROMPT] += r.promptTokens;
+          s[I_COMPLETION] += r.completionTokens;
+          s[I_CACHED] += r.cachedTokens;
+          s[I_COST] += r.costUsd;
+          s[I_BASELINE] += baseline;
+          s[I_LAT_SUM] += r.latencyMs;
+          if (r.latencyMs > row.latencyMsMax) row.latencyMsMax = r.latencyMs;
+          if (ttftSlot >= 0) {
+            s[I_TTFT_SUM] += r.ttftMs as number;
+            s[I_TTFT_COUNT] += 1;
+            s[I_TH + ttftSlot] += 1;
+          }
+          if (r.cacheHit) s[I_CACHE_HITS] += 1;
+          s[I_LH + latSlot] += 1;
         }
-        const s = row.sums;
-        s[I_REQUESTS] += 1;
-        if (error) s[I_ERRORS] += 1;
-        s[I_PROMPT] += r.promptTokens;
-        s[I_COMPLETION] += r.completionTokens;
-        s[I_CACHED] += r.cachedTokens;
-        s[I_COST] += r.costUsd;
-        s[I_BASELINE] += baseline;
-        s[I_LAT_SUM] += r.latencyMs;
-        if (r.latencyMs > row.latencyMsMax) row.latencyMsMax = r.latencyMs;
-        if (ttftSlot >= 0) {
-          s[I_TTFT_SUM] += r.ttftMs as number;
-          s[I_TTFT_COUNT] += 1;
-          s[I_TH + ttftSlot] += 1;
-        }
-        if (r.cacheHit) s[I_CACHE_HITS] += 1;
-        s[I_LH + latSlot] += 1;
       }
     }
+    return this;
   }
-  const sorted = (m: Map<number, Map<string, RollupRow>>): RollupRow[] => {
-    const out: RollupRow[] = [];
-    for (const bucket of [...m.keys()].sort((a, b) => a - b)) {
-      const rows = m.get(bucket) as Map<string, RollupRow>;
-      for (const key of [...rows.keys()].sort()) {
-        out.push(rows.get(key) as RollupRow);
+
+  /**
+   * Rows per cube and granularity, sorted by key (every writer upserts in one order, so concurrent
+   * replicas do not deadlock on rollup rows).
+   */
+  deltas(): RollupDeltas {
+    const sorted = (m: Map<number, Map<string, RollupRow>>): RollupRow[] => {
+      const out: RollupRow[] = [];
+      for (const bucket of [...m.keys()].sort((a, b) => a - b)) {
+        const rows = m.get(bucket) as Map<string, RollupRow>;
+        for (const key of [...rows.keys()].sort()) {
+          out.push(rows.get(key) as RollupRow);
+        }
       }
-    }
+      return out;
+    };
+    const out = {} as RollupDeltas;
+    CUBE_NAMES.forEach((cube, c) => {
+      out[cube] = { minute: sorted(this.maps[c][0]), hour: sorted(this.maps[c][1]), day: sorted(this.maps[c][2]) };
+    });
     return out;
-  };
-  const out = {} as RollupDeltas;
-  CUBE_NAMES.forEach((cube, c) => {
-    out[cube] = { minute: sorted(maps[c][0]), hour: sorted(maps[c][1]), day: sorted(maps[c][2]) };
-  });
-  return out;
+  }
+
+  clear(): void {
+    this.maps = CUBE_NAMES.map(() => GRANULARITIES.map(() => new Map<number, Map<string, RollupRow>>()));
+    this.rows = 0;
+    this.records = 0;
+  }
+}
+
+/** The rollup rows of `records`, per cube and granularity, sorted by key. */
+export function aggregate(records: Iterable<UsageRecord>): RollupDeltas {
+  return new RollupAccumulator().add(records).deltas();
 }
 
 /** Index of a measure in `RollupRow.sums`. */

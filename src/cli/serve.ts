@@ -160,12 +160,13 @@ export async function serve(options: ServeOptions): Promise<void> {
     const usageConfig = config.usage;
     const sqliteSink = new SqliteUsageSink(db, {
       flushIntervalMs: usageConfig.flush_interval_ms,
+      rollupIntervalMs: usageConfig.rollup_interval_ms,
       maxBatch: usageConfig.batch_size,
       maxQueue: usageConfig.queue_max,
       retentionDays: usageConfig.retention_days,
       minuteRollupRetentionDays: usageConfig.minute_rollup_retention_days,
       rollupRetentionDays: usageConfig.rollup_retention_days,
-      onError: (err) => logger.warn({ err: err.message }, 'usage batch write failed; records dropped'),
+      onError: (err) => logger.warn({ err: err.message }, 'usage write failed'),
     });
     void sqliteSink.maintain().catch((err: unknown) => logger.warn({ err: String(err) }, 'usage retention failed'));
     usageSink = sqliteSink;

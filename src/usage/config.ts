@@ -20,6 +20,8 @@ export const usageSchema = z.strictObject({
   /** Longest time a record waits in memory before it is written. */
   flush_interval_ms: z.int().positive().default(250),
   batch_size: z.int().positive().default(1000),
+  /** SQLite: longest time written records wait before their rollup deltas are written (analytics lag at most this). */
+  rollup_interval_ms: z.int().positive().default(2000),
   /** Savings baseline for every team: default = the most expensive model the request could have used. */
   baseline_model: z.string().min(1).optional(),
   /** Body logging: off unless a team turns it on (or `all_teams`). */

@@ -1,6 +1,6 @@
-// SQLite migrations 5–6 of the usage database: per-request fields the analytics API reads, an index
-// for newest-first keyset pagination, and the rollup tables (one per cube and granularity) the batch
-// writer maintains.
+// SQLite migrations 5–6 and 23 of the usage database: per-request fields the analytics API reads, an
+// index for newest-first keyset pagination, the rollup tables (one per cube and granularity) the
+// usage writer maintains, and the watermark of each.
 import { CUBES, ROLLUP_TABLES, SUM_COLUMNS, type CubeName } from '../../analytics/rollup.ts';
 
 const rollupTable = (name: string, cube: CubeName): string => `
@@ -34,4 +34,19 @@ export function sqliteAnalyticsMigrations(): Array<{ version: number; sql: strin
     },
     { version: 6, sql: [...ROLLUP_TABLES.map(({ table, cube }) => rollupTable(table, cube)), ...TEAM_INDEXES].join('\n') },
   ];
+}
+
+/**
+ * The usage writer adds records' rollup deltas some seconds after the records, one table at a time:
+ * every usage_records row up to a table's watermark is in that table. Rows already stored were
+ * rolled up with their batch.
+ */
+export function sqliteRollupWatermarkMigration(): { version: number; sql: string } {
+  return {
+    version: 23,
+    sql: `
+      CREATE TABLE usage_rollup_watermarks (rollup_table TEXT PRIMARY KEY, through_rowid INTEGER NOT NULL) WITHOUT ROWID;
+      ${ROLLUP_TABLES.map(({ table }) => `INSERT INTO usage_rollup_watermarks (rollup_table, through_rowid) SELECT '${table}', coalesce(max(rowid), 0) FROM usage_records;`).join('\n      ')}
+    `,
+  };
 }

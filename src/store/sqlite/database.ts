@@ -2,7 +2,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { sqliteAnalyticsMigrations } from './analytics-schema.ts';
+import { sqliteAnalyticsMigrations, sqliteRollupWatermarkMigration } from './analytics-schema.ts';
 
 export type SqliteDatabase = Database.Database;
 
@@ -128,6 +128,8 @@ const MIGRATIONS: Migration[] = [
     version: 22,
     sql: `ALTER TABLE usage_records ADD COLUMN feedback_score REAL;`,
   },
+  // 23: rollup watermarks; see analytics-schema.ts.
+  sqliteRollupWatermarkMigration(),
 ];
 
 export function openDatabase(path: string): SqliteDatabase {
