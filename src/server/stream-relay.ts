@@ -173,8 +173,17 @@ async function prime(attempt: Attempt, input: PrimeInput, signal: AbortLike): Pr
   }
 }
 
+function uncork(res: ServerResponse): void {
+  res.uncork();
+}
+
 function write(res: ServerResponse, data: string | Uint8Array): Promise<void> | undefined {
   if (data.length === 0 || res.destroyed) return undefined;
+  // Held until this turn of the event loop ends: when the upstream's last bytes and its end arrive
+  // together, the last chunk and the response's end (the caller's, with the cost trailer) leave in
+  // one write to the socket instead of two.
+  res.cork();
+  setImmediate(uncork, res);
   if (res.write(data)) return undefined;
   return new Promise((resolve) => {
     const done = (): void => {
