@@ -1,32 +1,28 @@
 // The A/B harness that docs/performance.md's optimisation rounds are measured with cannot rot: one
 // short round of this checkout against its own HEAD. Timings are not asserted; that it runs both
 // gateways, serves without failures, reports the ratios and removes its worktree is.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { benchJson, runBench, type BenchRun } from './bench-run.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const hasWrk = ['/usr/bin/wrk', '/usr/local/bin/wrk'].some((p) => existsSync(p));
 const hasGit = existsSync(join(ROOT, '.git'));
 if (!hasWrk && process.env.CI) throw new Error('bench-ab: wrk is not installed, and CI is set: the A/B smoke run must run in CI.');
 
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/run-ts.js'), join(ROOT, 'bench/ab.bench.ts'), ...args]);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+const run = (args: string[]): Promise<BenchRun> => runBench('ab.bench.ts', args);
+
+interface AbResult {
+  rounds: number;
+  errors: number;
+  perRound: Array<{ a: { rps: number }; b: { rps: number } }>;
+  cpuRatio: { median: number };
+  rpsRatio: { median: number };
 }
 
-function abResult(stdout: string) {
-  const line = stdout.split('\n').find((l) => l.startsWith('AB_JSON '));
-  expect(line, stdout).toBeDefined();
-  return JSON.parse((line as string).slice('AB_JSON '.length));
-}
+const abResult = (stdout: string): AbResult => benchJson<AbResult>(stdout, 'AB_JSON');
 
 describe.skipIf(!hasWrk)('A/B harness, smoke run', () => {
   it('runs a base checkout and this one side by side and reports B/A ratios', { timeout: 90_000 }, async () => {

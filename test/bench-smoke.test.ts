@@ -1,13 +1,12 @@
 // The gateway benchmark cannot rot: a few seconds of it run with every test run, and the JSON it
 // writes keeps its shape. Timings are not asserted (the machine decides those); correctness is:
 // no failed requests and no usage record dropped.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runBench } from './bench-run.ts';
 
-const ROOT = new URL('..', import.meta.url).pathname;
 const hasWrk = ['/usr/bin/wrk', '/usr/local/bin/wrk'].some((p) => existsSync(p));
 if (!hasWrk && process.env.CI) throw new Error('bench-smoke: wrk is not installed, and CI is set: the benchmark smoke run must run in CI.');
 if (!hasWrk) console.warn('bench-smoke: wrk is not installed; skipping the benchmark smoke run');
@@ -15,16 +14,9 @@ if (!hasWrk) console.warn('bench-smoke: wrk is not installed; skipping the bench
 const dir = mkdtempSync(join(tmpdir(), 'switchyard-bench-smoke-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function runSmoke(): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/run-ts.js'), join(ROOT, 'bench/gateway.bench.ts'), '--smoke'], {
-      env: { ...process.env, BENCH_RESULTS_DIR: dir },
-    });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('exit', (code) => resolve({ code, output }));
-  });
+async function runSmoke(): Promise<{ code: number | null; output: string }> {
+  const { code, stdout, stderr } = await runBench('gateway.bench.ts', ['--smoke'], { BENCH_RESULTS_DIR: dir });
+  return { code, output: stdout + stderr };
 }
 
 describe.skipIf(!hasWrk)('gateway benchmark, smoke run', () => {
