@@ -179,15 +179,23 @@ const WIDTHS: readonly number[] = GRANULARITIES.map((g) => GRANULARITY_MS[g]);
 export class RollupAccumulator {
   // bucket → dimension key → row: one string hash per record and cube, numeric lookups per granularity.
   private maps = CUBE_NAMES.map(() => GRANULARITIES.map(() => new Map<number, Map<string, RollupRow>>()));
+  private rowCount = 0;
+  private recordCount = 0;
+
   /** Rows held (a bound on the memory of a long accumulation). */
-  rows = 0;
+  get rows(): number {
+    return this.rowCount;
+  }
+
   /** Records added since the last `clear`. */
-  records = 0;
+  get records(): number {
+    return this.recordCount;
+  }
 
   add(records: Iterable<UsageRecord>): this {
     const maps = this.maps;
     for (const r of records) {
-      this.records++;
+      this.recordCount++;
       const all = recordDims(r);
       const error = isErrorRecord(r);
       const latSlot = histSlot(r.latencyMs);
@@ -206,7 +214,7 @@ export class RollupAccumulator {
           if (!row) {
             row = { bucket, dims: indexes.map((i) => all[i]), sums: new Float64Array(WIDTH), latencyMsMax: 0 };
             rows.set(dimKey, row);
-            this.rows++;
+            this.rowCount++;
           }
           const s = row.sums;
           s[I_REQUESTS] += 1;
@@ -255,8 +263,8 @@ export class RollupAccumulator {
 
   clear(): void {
     this.maps = CUBE_NAMES.map(() => GRANULARITIES.map(() => new Map<number, Map<string, RollupRow>>()));
-    this.rows = 0;
-    this.records = 0;
+    this.rowCount = 0;
+    this.recordCount = 0;
   }
 }
 

@@ -292,6 +292,13 @@ export class SqliteUsageSink implements UsageSink, UsageSinkStatsSource {
         if (n < DELETE_CHUNK) break;
         await new Promise((r) => setImmediate(r));
       }
+      // SQLite numbers a new row one past the largest rowid left, so once retention has emptied the
+      // table new records start again at 1, below the watermarks: they start again too (unless
+      // deltas are still waiting for a rollup write, which the next maintenance then finds written).
+      if (records > 0 && !this.rollupWrite && this.rollups.records === 0 && this.db.prepare('SELECT 1 FROM usage_records LIMIT 1').get() === undefined) {
+        this.db.prepare('UPDATE usage_rollup_watermarks SET through_rowid = 0').run();
+        this.lastRowid = 0;
+      }
     }
     const minuteDays = this.options.minuteRollupRetentionDays ?? 7;
     const rollupDays = this.options.rollupRetentionDays ?? 400;
