@@ -3,6 +3,7 @@
 // gateway restarts on it and carries on. SIGTERM during load loses nothing.
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROLLUP_TABLES } from '../../src/analytics/rollup.ts';
 import { startGateway, startStack, steadyLoad, type Acknowledged, type Stack } from './support.ts';
 
 /** The SQLite usage sink writes a batch every 250 ms; allow one more interval for the write itself. */
@@ -14,14 +15,16 @@ beforeAll(async () => {
 });
 afterAll(() => stack.close());
 
-function storedIds(dbPath: string): { ids: Set<string>; integrity: string; migrations: number } {
+function storedIds(dbPath: string): { ids: Set<string>; integrity: string; migrations: number; rolledUp: number[] } {
   const db = new Database(dbPath, { readonly: true });
   try {
     const integrity = (db.pragma('integrity_check', { simple: true }) as string) ?? '';
     const ids = new Set((db.prepare('SELECT request_id FROM usage_records').all() as Array<{ request_id: string }>).map((r) => r.request_id));
     const migrations = (db.prepare('SELECT COUNT(*) AS n FROM schema_migrations').get() as { n: number }).n;
     db.prepare('SELECT COUNT(*) FROM api_keys').get(); // the governance tables are readable too
-    return { ids, integrity, migrations };
+    // The requests each rollup table counts (one value when they all agree).
+    const rolledUp = [...new Set(ROLLUP_TABLES.map(({ table }) => (db.prepare(`SELECT coalesce(sum(requests), 0) AS n FROM ${table}`).get() as { n: number }).n))];
+    return { ids, integrity, migrations, rolledUp };
   } finally {
     db.close();
   }
@@ -63,7 +66,10 @@ describe('kill -9 during load', () => {
     const id = res.headers.get('x-switchyard-request-id') as string;
     gw.child.kill('SIGTERM');
     expect(await gw.exit).toBe(0);
-    expect(storedIds(stack.dbPath).ids.has(id)).toBe(true);
+    const stored = storedIds(stack.dbPath);
+    expect(stored.ids.has(id)).toBe(true);
+    // Each kill left records whose rollup deltas were still in memory; each start rolled them up.
+    expect(stored.rolledUp).toEqual([stored.ids.size]);
     console.log('kill -9 rounds (acknowledged 200s, lost within the flush window, lost before it, rows stored):');
     console.table(results);
   }, 120_000);
