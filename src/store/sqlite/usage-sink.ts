@@ -1,12 +1,13 @@
 // Usage records to SQLite: the request path only pushes to a bounded array; a timer writes the queue
-// in transactions of at most `maxBatch` records, yielding to the event loop between them. The rollups (minute, hour and day, so the analytics API never scans raw
-// records) are accumulated in memory and written every `rollupIntervalMs` (2 s): each rollup row is
-// upserted once per interval rather than once per batch, which is most of the writer's work when
-// traffic is spread over many keys and models. They are written one rollup table per transaction,
-// yielding between tables, and each transaction moves that table's watermark (the last rowid it
-// covers); after a crash, the records past a table's watermark are read back and rolled up at start,
-// so every rollup table always equals the sum of the records. A full queue drops new records and
-// counts them: the request path is never blocked by the store.
+// in transactions of at most `maxBatch` records, yielding to the event loop between them. The rollups
+// (minute, hour and day, so the analytics API never scans raw records) are accumulated in memory and
+// written every `rollupIntervalMs` (2 s): each rollup row is upserted once per interval rather than
+// once per batch, which is most of the writer's work when traffic is spread over many keys and
+// models. They are written one rollup table per transaction, yielding between tables, and each
+// transaction moves that table's watermark (the last rowid it covers); after a crash, the records
+// past a table's watermark are read back and rolled up at start, so every rollup table always equals
+// the sum of the records. A full queue drops new records and counts them: the request path is never
+// blocked by the store.
 import { aggregate, CUBES, RollupAccumulator, ROLLUP_TABLES, SUM_COLUMNS, type CubeName, type Granularity, type RollupDeltas, type RollupRow } from '../../analytics/rollup.ts';
 import type { UsageRecord, UsageSink, UsageSinkStatsSource, UsageQueueStats } from '../../usage/record.ts';
 import type Database from 'better-sqlite3';
@@ -53,7 +54,7 @@ interface RollupTable {
 }
 
 export class SqliteUsageSink implements UsageSink, UsageSinkStatsSource {
-  /** Records waiting to be written are `queue[head..]`: slices advance `head` instead of copying the rest. */
+  /** Records waiting to be written are `queue[head..]`: each batch advances `head` instead of copying the rest. */
   private queue: UsageRecord[] = [];
   private head = 0;
   private readonly timer: NodeJS.Timeout;
