@@ -128,6 +128,26 @@ describe('SqliteUsageSink', () => {
     second.db.close();
   });
 
+  it('brings the watermarks down at start when the newest records are gone, so later records are still repaired', async () => {
+    const first = setup({});
+    for (const record of syntheticRecords(100, { from: T0, spanMs: 3_600_000 })) first.sink.record(record);
+    await first.sink.close();
+    // Deleted behind the writer's back (another process's retention, or a crash before the writer's own clamp).
+    first.db.exec('DELETE FROM usage_records');
+    first.db.close();
+
+    const second = setup({ flushIntervalMs: 5 }, first.path);
+    for (const record of syntheticRecords(50, { from: T0 + 2 * DAY, spanMs: 60_000 }, 100)) second.sink.record(record);
+    await until(() => second.sink.stats().written === 50);
+    second.db.close();
+
+    const third = setup({}, first.path);
+    expect(third.rows()).toBe(50);
+    expect(third.rolledUp()).toEqual([150]);
+    await third.sink.close();
+    third.db.close();
+  });
+
   it('rolls up at start the records a crash left without rollups, and counts none twice', async () => {
     const first = setup({ flushIntervalMs: 5 });
     const records = [...syntheticRecords(700, { from: T0, spanMs: 3_600_000 })];

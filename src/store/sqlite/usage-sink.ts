@@ -146,10 +146,7 @@ export class SqliteUsageSink implements UsageSink, UsageSinkStatsSource {
         last = Number(result.lastInsertRowid);
       }
       const deltas = aggregate(inserted);
-      for (const t of this.rollupTables) {
-        for (const row of deltas[t.cube][t.granularity]) t.upsert.run(rollupParams(row));
-        this.setWatermark.run(t.table, last);
-      }
+      for (const t of this.rollupTables) this.upsertTable(t, deltas, last);
     })();
     this.lastRowid = last;
     this.written += records.length;
@@ -157,7 +154,7 @@ export class SqliteUsageSink implements UsageSink, UsageSinkStatsSource {
 
   /** Rolls up the records a crash left past a table's watermark (stored, but that table's deltas never were). */
   private recover(): void {
-    const max = (this.db.prepare('SELECT coalesce(max(rowid), 0) AS rowid FROM usage_records').get() as { rowid: number }).rowid;
+    const max = this.clampWatermarks();
     const rows = this.db.prepare('SELECT rollup_table AS rollupTable, through_rowid AS rowid FROM usage_rollup_watermarks').all() as Array<{ rollupTable: string; rowid: number }>;
     const marks = new Map(rows.map((r) => [r.rollupTable, r.rowid]));
     this.lastRowid = max;
@@ -267,16 +264,30 @@ export class SqliteUsageSink implements UsageSink, UsageSinkStatsSource {
   /** One table's deltas and its watermark, in one transaction. */
   private writeTable(t: RollupTable, deltas: RollupDeltas, through: number): boolean {
     try {
-      this.db.transaction(() => {
-        for (const row of deltas[t.cube][t.granularity]) t.upsert.run(rollupParams(row));
-        this.setWatermark.run(t.table, through);
-      })();
+      this.db.transaction(() => this.upsertTable(t, deltas, through))();
       return true;
     } catch (error) {
       // The records are stored: the deltas stay in memory, and a restart rebuilds them from the records.
       this.options.onError?.(new Error(`rollups of ${t.table} not written yet (kept and retried): ${errorMessage(error)}`, { cause: error }));
       return false;
     }
+  }
+
+  private upsertTable(t: RollupTable, deltas: RollupDeltas, through: number): void {
+    for (const row of deltas[t.cube][t.granularity]) t.upsert.run(rollupParams(row));
+    this.setWatermark.run(t.table, through);
+  }
+
+  /**
+   * Brings every watermark down to the largest rowid stored, and returns that rowid. SQLite numbers a
+   * new row one past the largest left, so once the newest rows are gone (retention emptied the
+   * table) new records come in below a watermark and would never be repaired after a crash.
+   */
+  private clampWatermarks(): number {
+    const max = (this.db.prepare('SELECT coalesce(max(rowid), 0) AS rowid FROM usage_records').get() as { rowid: number }).rowid;
+    this.db.prepare('UPDATE usage_rollup_watermarks SET through_rowid = ? WHERE through_rowid > ?').run(max, max);
+    if (this.lastRowid > max) this.lastRowid = max;
+    return max;
   }
 
   /** Deletes raw records and rollups past their retention, in small chunks so writers interleave. */
@@ -293,13 +304,8 @@ export class SqliteUsageSink implements UsageSink, UsageSinkStatsSource {
         if (n < DELETE_CHUNK) break;
         await new Promise((r) => setImmediate(r));
       }
-      // SQLite numbers a new row one past the largest rowid left, so once retention has emptied the
-      // table new records start again at 1, below the watermarks: they start again too (unless
-      // deltas are still waiting for a rollup write, which the next maintenance then finds written).
-      if (records > 0 && !this.rollupWrite && this.rollups.records === 0 && this.db.prepare('SELECT 1 FROM usage_records LIMIT 1').get() === undefined) {
-        this.db.prepare('UPDATE usage_rollup_watermarks SET through_rowid = 0').run();
-        this.lastRowid = 0;
-      }
+      // Deltas waiting for a rollup write carry their own watermark: the next maintenance clamps.
+      if (records > 0 && !this.rollupWrite && this.rollups.records === 0) this.clampWatermarks();
     }
     const minuteDays = this.options.minuteRollupRetentionDays ?? 7;
     const rollupDays = this.options.rollupRetentionDays ?? 400;
