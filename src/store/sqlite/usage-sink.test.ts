@@ -24,6 +24,19 @@ function setup(options: Options, path = join(mkdtempSync(join(tmpdir(), 'sy-sink
   return { db, sink, rows, rolledUp, path };
 }
 
+/** Records 50 new requests through `h` (after `before` already rolled up), crashes before their rollups are written, restarts: all counted. */
+async function crashWithNewRecordsAndRestart(h: ReturnType<typeof setup>, before: number): Promise<void> {
+  const written = h.sink.stats().written + 50;
+  for (const record of syntheticRecords(50, { from: T0 + 2 * DAY, spanMs: 60_000 }, before)) h.sink.record(record);
+  await until(() => h.sink.stats().written === written);
+  h.db.close();
+  const restarted = setup({}, h.path);
+  expect(restarted.rows()).toBe(50);
+  expect(restarted.rolledUp()).toEqual([before + 50]);
+  await restarted.sink.close();
+  restarted.db.close();
+}
+
 async function until(check: () => boolean): Promise<void> {
   for (let i = 0; i < 500 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
   expect(check()).toBe(true);
@@ -116,16 +129,8 @@ describe('SqliteUsageSink', () => {
     expect(await first.sink.maintain(T0 + 2 * DAY)).toMatchObject({ records: 100 });
     expect(first.rows()).toBe(0);
     expect(first.rolledUp()).toEqual([100]);
-    // New rows are numbered from 1 again; their deltas are lost in a crash.
-    for (const record of syntheticRecords(50, { from: T0 + 2 * DAY, spanMs: 60_000 }, 100)) first.sink.record(record);
-    await until(() => first.sink.stats().written === 150);
-    first.db.close();
-
-    const second = setup({}, first.path);
-    expect(second.rows()).toBe(50);
-    expect(second.rolledUp()).toEqual([150]);
-    await second.sink.close();
-    second.db.close();
+    // New rows are numbered from 1 again.
+    await crashWithNewRecordsAndRestart(first, 100);
   });
 
   it('brings the watermarks down at start when the newest records are gone, so later records are still repaired', async () => {
@@ -136,16 +141,7 @@ describe('SqliteUsageSink', () => {
     first.db.exec('DELETE FROM usage_records');
     first.db.close();
 
-    const second = setup({ flushIntervalMs: 5 }, first.path);
-    for (const record of syntheticRecords(50, { from: T0 + 2 * DAY, spanMs: 60_000 }, 100)) second.sink.record(record);
-    await until(() => second.sink.stats().written === 50);
-    second.db.close();
-
-    const third = setup({}, first.path);
-    expect(third.rows()).toBe(50);
-    expect(third.rolledUp()).toEqual([150]);
-    await third.sink.close();
-    third.db.close();
+    await crashWithNewRecordsAndRestart(setup({ flushIntervalMs: 5 }, first.path), 100);
   });
 
   it('rolls up at start the records a crash left without rollups, and counts none twice', async () => {
